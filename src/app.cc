@@ -1,0 +1,149 @@
+#include "app.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/log.h"
+#include "core/snapshot_table.h"
+#include "io/grpc_server.h"
+#include "io/http_server.h"
+#include "io/metrics.h"
+#include "io/replay_source.h"
+#include "loop/scheduler.h"
+
+namespace kedastral {
+namespace {
+
+namespace net = boost::asio;
+
+// How long shutdown waits for gRPC streams and in-flight HTTP requests.
+constexpr Duration kDrainTimeout{10000};
+
+// Opens every configured source. A source that cannot be opened is left out (its
+// workloads then report the error on their snapshots) rather than stopping the process.
+std::map<std::string, std::unique_ptr<loop::Source>> OpenSources(const Config& config) {
+  std::map<std::string, std::unique_ptr<loop::Source>> out;
+  for (const SourceSpec& s : config.sources) {
+    if (s.type == SourceType::kReplay) {
+      auto source = io::ReplaySource::Open(s.file);
+      if (!source) {
+        log::Error("source unavailable", {{"source", s.name}, {"error", source.error().message}});
+        continue;
+      }
+      out.emplace(s.name, std::move(*source));
+    } else {
+      log::Error("source unavailable", {{"source", s.name},
+                                        {"error", "the prometheus source type is not built in yet"}});
+    }
+  }
+  return out;
+}
+
+// Blocks the signals we handle, so that threads created from now on (gRPC's, the
+// pool's) inherit the mask and only the loop thread, which unblocks them, gets them.
+void MaskSignals(int how) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(how, &set, nullptr);
+}
+
+}  // namespace
+
+App::App(Config config) : config_(std::move(config)) {}
+
+int App::Run() {
+  log::Configure(config_.log.level, config_.log.format);
+  MaskSignals(SIG_BLOCK);
+
+  net::io_context ioc(1);
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  net::thread_pool pool(threads);
+  SnapshotTable table;
+  io::Metrics metrics(table);
+
+  auto sources = OpenSources(config_);
+  std::map<std::string, loop::Source*> borrowed;
+  for (auto& [name, s] : sources) borrowed.emplace(name, s.get());
+
+  io::HttpServer http(ioc, table, metrics, io::HttpServerOptions{.address = config_.server.http});
+  io::GrpcServer grpc(table, io::GrpcServerOptions{
+                                 .address = config_.server.grpc,
+                                 .on_request = [&metrics](std::string_view m, int code, double s) {
+                                   metrics.GrpcRequestDone(m, code, s);
+                                 }});
+  loop::Scheduler scheduler(ioc, pool, table, metrics);
+  scheduler.Apply(config_.workloads, borrowed);
+
+  if (auto r = http.Start(); !r) {
+    log::Error("cannot start the HTTP server", {{"error", r.error().message}});
+    pool.stop();
+    pool.join();
+    return 1;
+  }
+  if (auto r = grpc.Start(); !r) {
+    log::Error("cannot start the gRPC server", {{"error", r.error().message}});
+    http.Stop();
+    pool.stop();
+    pool.join();
+    return 1;
+  }
+  log::Info("serving", {{"http", config_.server.http},
+                        {"http_port", static_cast<long>(http.port())},
+                        {"grpc", config_.server.grpc},
+                        {"grpc_port", grpc.port()},
+                        {"workloads", static_cast<long>(config_.workloads.size())},
+                        {"compute_threads", static_cast<long>(threads)}});
+
+  net::signal_set signals(ioc, SIGINT, SIGTERM);
+  std::atomic<bool> grpc_done{false};
+  std::thread grpc_stopper;
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    log::Info("shutting down", {{"signal", signo}});
+    http.Stop();
+    scheduler.Stop();
+    // Shutdown waits for streams; never on the loop thread, which HTTP still needs.
+    grpc_stopper = std::thread([&] {
+      grpc.Shutdown(kDrainTimeout);
+      grpc_done = true;
+    });
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+          net::steady_timer timer(ioc);
+          const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
+          while (std::chrono::steady_clock::now() < deadline &&
+                 (!grpc_done || http.active_connections() > 0 || scheduler.running() > 0)) {
+            timer.expires_after(std::chrono::milliseconds(20));
+            co_await timer.async_wait(net::use_awaitable);
+          }
+          ioc.stop();
+        },
+        net::detached);
+  });
+  MaskSignals(SIG_UNBLOCK);
+
+  ioc.run();
+  if (grpc_stopper.joinable()) grpc_stopper.join();
+  pool.stop();
+  pool.join();
+  log::Info("stopped");
+  return 0;
+}
+
+}  // namespace kedastral
