@@ -22,6 +22,7 @@
 #include "io/http_server.h"
 #include "io/metrics.h"
 #include "io/replay_source.h"
+#include "io/unavailable_source.h"
 #include "loop/scheduler.h"
 
 namespace kedastral {
@@ -32,22 +33,20 @@ namespace net = boost::asio;
 // How long shutdown waits for gRPC streams and in-flight HTTP requests.
 constexpr Duration kDrainTimeout{10000};
 
-// Opens every configured source. A source that cannot be opened is left out (its
-// workloads then report the error on their snapshots) rather than stopping the process.
+// Opens every configured source. One that cannot be opened is replaced by an
+// UnavailableSource carrying the reason, so its workloads report it instead of the
+// process stopping.
 std::map<std::string, std::unique_ptr<loop::Source>> OpenSources(const Config& config) {
   std::map<std::string, std::unique_ptr<loop::Source>> out;
   for (const SourceSpec& s : config.sources) {
-    if (s.type == SourceType::kReplay) {
-      auto source = io::ReplaySource::Open(s.file);
-      if (!source) {
-        log::Error("source unavailable", {{"source", s.name}, {"error", source.error().message}});
-        continue;
-      }
-      out.emplace(s.name, std::move(*source));
-    } else {
-      log::Error("source unavailable", {{"source", s.name},
-                                        {"error", "the prometheus source type is not built in yet"}});
+    Result<std::unique_ptr<loop::Source>> source =
+        Fail(Error::Unavailable("the prometheus source type is not built in yet"));
+    if (s.type == SourceType::kReplay) source = io::ReplaySource::Open(s.file);
+    if (!source) {
+      log::Error("source unavailable", {{"source", s.name}, {"error", source.error().message}});
+      source = std::make_unique<io::UnavailableSource>(source.error());
     }
+    out.emplace(s.name, std::move(*source));
   }
   return out;
 }

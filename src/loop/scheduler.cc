@@ -6,8 +6,6 @@
 #include <set>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -102,7 +100,8 @@ struct Scheduler::Workload {
   std::shared_ptr<const Snapshot> last;  // newest published snapshot
   uint64_t sequence = 0;
   net::steady_timer timer;
-  net::cancellation_signal cancel;
+  // Set on removal or Stop; the coroutine checks it after every wait. (Not an Asio
+  // cancellation slot: its handler is posted and could outlive this object.)
   bool stopped = false;
 };
 
@@ -178,7 +177,6 @@ void Scheduler::Impl::Apply(const std::vector<std::shared_ptr<const WorkloadSpec
     Workload& w = *it->second;
     w.stopped = true;
     w.timer.cancel();
-    w.cancel.emit(net::cancellation_type::terminal);
     probe_.WorkloadRemoved(it->first);
     it = workloads_.erase(it);
   }
@@ -188,28 +186,21 @@ void Scheduler::Impl::Stop() {
   for (auto& [name, w] : workloads_) {
     w->stopped = true;
     w->timer.cancel();
-    w->cancel.emit(net::cancellation_type::terminal);
   }
   workloads_.clear();
 }
 
 void Scheduler::Impl::Start(const std::shared_ptr<Workload>& w) {
   running_->fetch_add(1);
-  net::co_spawn(ioc_, Run(w),
-                net::bind_cancellation_slot(
-                    w->cancel.slot(), [running = running_, name = w->spec->name](std::exception_ptr e) {
-                      running->fetch_sub(1);
-                      if (!e) return;
-                      try {
-                        std::rethrow_exception(e);
-                      } catch (const boost::system::system_error& err) {
-                        // Cancellation on stop or removal is the normal way out.
-                        if (err.code() == net::error::operation_aborted) return;
-                        log::Error("workload loop ended", {{"workload", name}, {"error", err.what()}});
-                      } catch (const std::exception& err) {
-                        log::Error("workload loop ended", {{"workload", name}, {"error", err.what()}});
-                      }
-                    }));
+  net::co_spawn(ioc_, Run(w), [running = running_, name = w->spec->name](std::exception_ptr e) {
+    running->fetch_sub(1);
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& err) {
+      log::Error("workload loop ended", {{"workload", name}, {"error", err.what()}});
+    }
+  });
 }
 
 void Scheduler::Impl::EnsureModel(Workload& w) {
@@ -237,7 +228,13 @@ net::awaitable<void> Scheduler::Impl::Run(std::shared_ptr<Workload> w) {
   Duration delay(first(rng_));
   for (;;) {
     if (!co_await Sleep(*w, delay)) co_return;
-    const bool ok = co_await Cycle(*w);
+    bool ok = false;
+    try {
+      ok = co_await Cycle(*w);
+    } catch (const std::exception& e) {
+      // A source or model that throws fails this cycle only; the workload goes on.
+      if (!w->stopped) PublishError(*w, std::string("unexpected error: ") + e.what());
+    }
     if (w->stopped) co_return;
     const Duration interval = w->spec->interval;
     delay = ok ? Jittered(interval) : std::min(interval, options_.retry_after);
@@ -273,8 +270,10 @@ net::awaitable<bool> Scheduler::Impl::Cycle(Workload& w) {
   TimePoint from = to - spec->window;
   if (!w.history.empty()) from = std::max(from, w.history.End() - 2 * spec->step);
   const auto f0 = SteadyClock::now();
-  Result<Series> fetched = co_await w.source->Fetch(
-      FetchRequest{spec->name, spec->query, from, to, spec->step});
+  // The request is built outside the co_await expression: GCC 12 mishandles
+  // temporaries with braced initialisers inside co_await operands.
+  FetchRequest request{spec->name, spec->query, from, to, spec->step};
+  Result<Series> fetched = co_await w.source->Fetch(std::move(request));
   if (w.stopped) co_return false;
   probe_.FetchDone(spec->source, SecondsSince(f0), fetched.has_value(),
                    fetched ? fetched->size() : 0);

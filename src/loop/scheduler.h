@@ -63,8 +63,9 @@ class Scheduler {
   void Apply(const std::vector<std::shared_ptr<const WorkloadSpec>>& specs,
              const std::map<std::string, Source*>& sources);
 
-  // Stops every workload: timers and fetches are cancelled; a compute task already on
-  // the pool finishes but is not published. Idempotent.
+  // Stops every workload: waits between cycles end at once; a fetch or compute task
+  // in flight finishes (sources bound fetches with their own timeouts) but its result
+  // is not published. Idempotent.
   void Stop();
 
   // Number of workload coroutines still running (0 some time after Stop()).
