@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything Kedastral needs to build, test and run, from Debian 12's packages.
+# Installs what Kedastral needs to build and run, from Debian 12's packages; with
+# --test, also the real peers the integration tests start (Prometheus, Redis) and
+# headless Chromium for the page tests.
 # Idempotent: packages already present are left as they are. Needs root (or sudo).
 set -euo pipefail
 
@@ -10,6 +12,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-grpcio python3-grpc-tools curl
 )
+if [ "${1:-}" = "--test" ]; then
+  packages+=(prometheus redis-server chromium chromium-driver)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

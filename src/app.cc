@@ -21,8 +21,7 @@
 #include "io/grpc_server.h"
 #include "io/http_server.h"
 #include "io/metrics.h"
-#include "io/replay_source.h"
-#include "io/unavailable_source.h"
+#include "io/sources.h"
 #include "loop/scheduler.h"
 
 namespace kedastral {
@@ -32,24 +31,6 @@ namespace net = boost::asio;
 
 // How long shutdown waits for gRPC streams and in-flight HTTP requests.
 constexpr Duration kDrainTimeout{10000};
-
-// Opens every configured source. One that cannot be opened is replaced by an
-// UnavailableSource carrying the reason, so its workloads report it instead of the
-// process stopping.
-std::map<std::string, std::unique_ptr<loop::Source>> OpenSources(const Config& config) {
-  std::map<std::string, std::unique_ptr<loop::Source>> out;
-  for (const SourceSpec& s : config.sources) {
-    Result<std::unique_ptr<loop::Source>> source =
-        Fail(Error::Unavailable("the prometheus source type is not built in yet"));
-    if (s.type == SourceType::kReplay) source = io::ReplaySource::Open(s.file);
-    if (!source) {
-      log::Error("source unavailable", {{"source", s.name}, {"error", source.error().message}});
-      source = std::make_unique<io::UnavailableSource>(source.error());
-    }
-    out.emplace(s.name, std::move(*source));
-  }
-  return out;
-}
 
 // Blocks the signals we handle, so that threads created from now on (gRPC's, the
 // pool's) inherit the mask and only the loop thread, which unblocks them, gets them.
@@ -75,7 +56,7 @@ int App::Run() {
   SnapshotTable table;
   io::Metrics metrics(table);
 
-  auto sources = OpenSources(config_);
+  auto sources = io::OpenSources(config_);
   std::map<std::string, loop::Source*> borrowed;
   for (auto& [name, s] : sources) borrowed.emplace(name, s.get());
 

@@ -297,6 +297,8 @@ void Metrics::GrpcRequestDone(std::string_view method, int code, double seconds)
   it->second.duration->Observe(seconds);
 }
 
+prometheus::Registry& Metrics::registry() { return *impl_->registry; }
+
 std::string Metrics::Serialize(TimePoint now) const {
   std::vector<MetricFamily> families = impl_->registry->Collect();
   for (MetricFamily& f : impl_->CollectSnapshots(now)) families.push_back(std::move(f));

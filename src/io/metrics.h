@@ -11,6 +11,10 @@ namespace kedastral {
 class SnapshotTable;
 }  // namespace kedastral
 
+namespace prometheus {
+class Registry;
+}  // namespace prometheus
+
 namespace kedastral::io {
 
 // Kedastral's Prometheus metrics: the loop reports through the Probe interface, the
@@ -68,6 +72,10 @@ class Metrics : public loop::Probe {
   // One gRPC call finished; `method` is the RPC's short name ("GetMetrics"), `code`
   // a grpc::StatusCode value (0 = OK), reported by name.
   void GrpcRequestDone(std::string_view method, int code, double seconds);
+
+  // The registry behind the event families, for other parts of io/ that register
+  // families of their own (they appear in Serialize's output). Thread-safe.
+  prometheus::Registry& registry();
 
   // Everything in the Prometheus text exposition format (version 0.0.4), with the
   // scrape-time families computed at `now`.
