@@ -23,7 +23,10 @@ namespace kedastral {
 namespace {
 
 // Models a workload may name. The models library is growing; this is the one list to extend.
-constexpr std::array<std::string_view, 3> kKnownModels = {"auto", "baseline", "seasonal_naive"};
+// The model names models::MakeModel accepts (core cannot depend on models;
+// MakeModelTest.ConfigAcceptsExactlyTheseNames checks that the two lists agree).
+constexpr std::array<std::string_view, 6> kKnownModels = {"auto", "baseline", "ets",
+                                                         "mstl", "naive", "seasonal_naive"};
 
 constexpr size_t kMaxNameLength = 253;  // Kubernetes object names
 // History points one workload may keep (window / step): bounds memory and fitting time.
@@ -36,6 +39,10 @@ const EnumNames<Rounding> kRoundingNames = {
     {"ceil", Rounding::kCeil}, {"round", Rounding::kRound}, {"floor", Rounding::kFloor}};
 const EnumNames<WorkloadMode> kModeNames = {{"active", WorkloadMode::kActive},
                                             {"shadow", WorkloadMode::kShadow}};
+const EnumNames<Aggregate> kAggregateNames = {{"sum", Aggregate::kSum},
+                                              {"avg", Aggregate::kAvg},
+                                              {"max", Aggregate::kMax},
+                                              {"min", Aggregate::kMin}};
 const EnumNames<SourceType> kSourceTypeNames = {{"prometheus", SourceType::kPrometheus},
                                                 {"replay", SourceType::kReplay}};
 const EnumNames<HaMode> kHaModeNames = {{"leader", HaMode::kLeader},
@@ -273,6 +280,23 @@ std::optional<int> ReadInt(const Cursor& c) {
   return value;
 }
 
+std::optional<long> ReadLong(const Cursor& c) {
+  auto text = ReadScalar(c, "a whole number");
+  if (!text) return std::nullopt;
+  long value = 0;
+  const char* end = text->data() + text->size();
+  const auto [ptr, ec] = std::from_chars(text->data(), end, value);
+  if (ec == std::errc::result_out_of_range) {
+    c.Error("\"" + *text + "\" is out of range");
+    return std::nullopt;
+  }
+  if (ec != std::errc() || ptr != end) {
+    c.Error("expected a whole number, got \"" + *text + "\"");
+    return std::nullopt;
+  }
+  return value;
+}
+
 std::optional<double> ReadNumber(const Cursor& c) {
   auto text = ReadScalar(c, "a number");
   if (!text) return std::nullopt;
@@ -413,6 +437,9 @@ struct CapacityLayer {
 struct TuningLayer {
   Setting<Duration> step, window, horizon, interval, lead_time, stale_after;
   Setting<std::string> model;
+  Setting<Aggregate> aggregate;
+  Setting<bool> expect_single_series;
+  Setting<int> max_gap_steps;
   Setting<std::vector<Duration>> seasonality;  // empty vector: auto
   std::vector<YAML::Mark> seasonality_marks;   // one per period
   CapacityLayer capacity;
@@ -511,6 +538,11 @@ void ReadTuning(MapReader& map, TuningLayer* out) {
       map, "seasonality", &out->seasonality,
       [out](const Cursor& c) { return ReadSeasonality(c, &out->seasonality_marks); },
       AnyValue<std::vector<Duration>>);
+  ReadSetting(
+      map, "aggregate", &out->aggregate,
+      [](const Cursor& v) { return ReadEnum(v, kAggregateNames); }, AnyValue<Aggregate>);
+  ReadSetting(map, "expectSingleSeries", &out->expect_single_series, ReadBool, AnyValue<bool>);
+  ReadSetting(map, "maxGapSteps", &out->max_gap_steps, ReadInt, AtLeast(0));
   if (auto c = map.Get("capacity")) ReadCapacity(*c, &out->capacity);
 }
 
@@ -611,6 +643,13 @@ void Merge(const TuningLayer& own, const TuningLayer& defaults, WorkloadSpec* sp
       Resolve(own.stale_after, defaults.stale_after, SaturatingTimes(spec->interval, 3)).value;
   spec->model = Resolve(own.model, defaults.model, builtin.model).value;
   spec->seasonality = Resolve(own.seasonality, defaults.seasonality, builtin.seasonality).value;
+  spec->aggregate = Resolve(own.aggregate, defaults.aggregate, builtin.aggregate).value;
+  spec->expect_single_series =
+      Resolve(own.expect_single_series, defaults.expect_single_series,
+              builtin.expect_single_series)
+          .value;
+  spec->max_gap_steps =
+      Resolve(own.max_gap_steps, defaults.max_gap_steps, builtin.max_gap_steps).value;
   MergeCapacity(own.capacity, defaults.capacity, &spec->capacity);
 }
 
@@ -691,10 +730,11 @@ std::string CheckUrl(const std::string& url) {
 }
 
 // Keys only prometheus sources use: on a replay source they are a mistake worth reporting.
-constexpr std::array<std::string_view, 11> kPrometheusOnlyKeys = {
-    "url",      "bearerTokenFile", "bearerToken",         "caFile",
-    "certFile", "keyFile",         "insecureSkipVerify",  "basicAuth",
-    "headers",  "timeout",         "maxConcurrentQueries"};
+constexpr std::array<std::string_view, 16> kPrometheusOnlyKeys = {
+    "url",          "bearerTokenFile",        "bearerToken",           "caFile",
+    "certFile",     "keyFile",                "insecureSkipVerify",    "basicAuth",
+    "headers",      "timeout",                "maxConcurrentQueries",  "maxResponseBytes",
+    "retries",      "retryBackoff",           "circuitBreakerFailures", "circuitBreakerCooldown"};
 
 class ConfigReader {
  public:
@@ -776,6 +816,13 @@ class ConfigReader {
     if (auto at = map.Get("headers")) ReadHeaders(*at, &s.headers);
     ReadKeyChecked(map, "timeout", &s.timeout, ReadDuration, PositiveDuration);
     ReadKeyChecked(map, "maxConcurrentQueries", &s.max_concurrent_queries, ReadInt, AtLeast(1));
+    ReadKeyChecked(map, "maxResponseBytes", &s.max_response_bytes, ReadLong, AtLeast(1024L));
+    ReadKeyChecked(map, "retries", &s.retries, ReadInt, AtLeast(0));
+    ReadKeyChecked(map, "retryBackoff", &s.retry_backoff, ReadDuration, PositiveDuration);
+    ReadKeyChecked(map, "circuitBreakerFailures", &s.circuit_breaker_failures, ReadInt,
+                   AtLeast(1));
+    ReadKeyChecked(map, "circuitBreakerCooldown", &s.circuit_breaker_cooldown, ReadDuration,
+                   PositiveDuration);
     ReadKeyChecked(map, "file", &s.file, ReadString, NonEmpty);
     map.Finish();
     if (map.ok()) CheckSource(map, type, &s);

@@ -28,6 +28,9 @@ struct CapacityPolicy {
 
 enum class WorkloadMode { kActive, kShadow };
 
+// How several series in one query result become one (aggregate).
+enum class Aggregate { kSum, kAvg, kMax, kMin };
+
 // One workload, with the defaults already merged in. Immutable once loaded;
 // shared as std::shared_ptr<const WorkloadSpec>.
 struct WorkloadSpec {
@@ -46,6 +49,14 @@ struct WorkloadSpec {
   std::vector<Duration> seasonality;  // empty: detect (seasonality: auto)
   WorkloadMode mode = WorkloadMode::kActive;
   CapacityPolicy capacity;
+  // aggregate: sum | avg | max | min: how a query returning several series is folded
+  // per timestamp (default sum).
+  Aggregate aggregate = Aggregate::kSum;
+  // expectSingleSeries: a result with more than one series is an error instead (default false).
+  bool expect_single_series = false;
+  // maxGapSteps: up to this many missing steps in a row are interpolated; longer gaps are
+  // masked (kept as missing, the older points stay) (default 5).
+  int max_gap_steps = 5;
 
   // Number of forecast steps: horizon / step (at least 1).
   size_t HorizonSteps() const;
@@ -67,10 +78,18 @@ struct SourceSpec {
   std::string basic_auth_user;
   std::string basic_auth_password_file;
   std::map<std::string, std::string> headers;
-  Duration timeout{10000};
-  int max_concurrent_queries = 8;
+  Duration timeout{10000};              // timeout: per HTTP attempt, connect to last byte
+  int max_concurrent_queries = 8;       // maxConcurrentQueries: requests in flight, queued FIFO
+  long max_response_bytes = 64L << 20;  // maxResponseBytes: larger responses fail (default 64 MiB)
+  int retries = 2;                      // retries: extra attempts after a retryable failure
+  Duration retry_backoff{200};          // retryBackoff: first backoff, doubled each retry, jittered
+  int circuit_breaker_failures = 5;     // circuitBreakerFailures: failed fetches in a row that open it
+  Duration circuit_breaker_cooldown{30000};  // circuitBreakerCooldown: first open period (doubles, max 10x)
   // replay
   std::string file;  // CSV `timestamp,value`; resolved against the config file's folder
+
+  // Every field (a config reload keeps a source open only when nothing changed).
+  bool operator==(const SourceSpec&) const = default;
 };
 
 enum class HaMode { kLeader, kIndependent };

@@ -2,8 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace kedastral::loop {
+namespace {
+
+constexpr double kMasked = std::numeric_limits<double>::quiet_NaN();
+
+}  // namespace
 
 History::History(Duration step, size_t capacity, size_t max_gap_steps)
     : step_(step.count() > 0 ? step : Duration(1000)),
@@ -20,6 +26,12 @@ void History::Append(double v) {
   buf_[head_] = v;
   head_ = (head_ + 1) % buf_.size();
   start_ += step_;
+}
+
+size_t History::FirstObserved() const {
+  size_t i = 0;
+  while (i < size_ && std::isnan(At(i))) ++i;
+  return i;
 }
 
 void History::Merge(const Series& points) {
@@ -42,21 +54,27 @@ void History::Merge(const Series& points) {
     if (t < start_) continue;  // older than what we keep
     const size_t idx = static_cast<size_t>((t - start_) / step_);
     if (idx < size_) {
-      At(idx) = v;  // a late sample overwrites
+      At(idx) = v;  // a late sample overwrites, also a masked step
       continue;
     }
     const size_t missing = idx - size_;
-    if (missing > max_gap_steps_) {
-      // Too long a gap to bridge: keep only what comes after it.
+    if (missing >= buf_.size()) {
+      // The gap is longer than the window: nothing held before it would remain anyway.
       size_ = 0;
       head_ = 0;
       start_ = t;
       Append(v);
       continue;
     }
+    // The newest held point is always observed: masked steps are only ever appended
+    // just before an observed one.
     const double last = At(size_ - 1);
     for (size_t k = 1; k <= missing; ++k) {
-      Append(last + (v - last) * static_cast<double>(k) / static_cast<double>(missing + 1));
+      if (missing > max_gap_steps_) {
+        Append(kMasked);
+      } else {
+        Append(last + (v - last) * static_cast<double>(k) / static_cast<double>(missing + 1));
+      }
     }
     Append(v);
   }
@@ -64,11 +82,43 @@ void History::Merge(const Series& points) {
 
 Series History::Copy() const {
   Series s;
-  s.start = start_;
   s.step = step_;
-  s.values.resize(size_);
-  for (size_t i = 0; i < size_; ++i) s.values[i] = At(i);
+  const size_t first = FirstObserved();
+  s.start = start_ + step_ * static_cast<long>(first);
+  s.values.reserve(size_ - first);
+  for (size_t i = first; i < size_; ++i) s.values.push_back(At(i));
+  // Bridge each masked run between the observed points around it; both exist because
+  // the run neither starts the copy nor ends the ring.
+  for (size_t i = 0; i < s.values.size();) {
+    if (!std::isnan(s.values[i])) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < s.values.size() && std::isnan(s.values[j])) ++j;
+    const double left = s.values[i - 1];
+    const double right = j < s.values.size() ? s.values[j] : left;
+    const double span = static_cast<double>(j - i + 1);
+    for (size_t k = i; k < j; ++k) {
+      s.values[k] = left + (right - left) * static_cast<double>(k - i + 1) / span;
+    }
+    i = j;
+  }
   return s;
+}
+
+std::vector<bool> History::Mask() const {
+  const size_t first = FirstObserved();
+  std::vector<bool> mask;
+  mask.reserve(size_ - first);
+  for (size_t i = first; i < size_; ++i) mask.push_back(std::isnan(At(i)));
+  return mask;
+}
+
+size_t History::masked() const {
+  size_t n = 0;
+  for (size_t i = 0; i < size_; ++i) n += std::isnan(At(i)) ? 1 : 0;
+  return n;
 }
 
 }  // namespace kedastral::loop

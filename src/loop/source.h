@@ -30,7 +30,7 @@ class Source {
 
   // The points of req.query on req's grid. The result's start is the first grid point
   // >= req.from that the source has (it may hold fewer points than asked for, or none);
-  // values are finite. Errors: kUnavailable/kTimeout (retry later), kInvalidArgument
+  // a step without a sample is NaN (History fills or masks it; no NaN reaches a model). Errors: kUnavailable/kTimeout (retry later), kInvalidArgument
   // (the query is wrong), kParse (the source answered nonsense).
   virtual boost::asio::awaitable<Result<Series>> Fetch(FetchRequest req) = 0;
 };

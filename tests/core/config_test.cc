@@ -357,7 +357,7 @@ TEST(ConfigValidationTest, BadEnumsAreReported) {
 TEST(ConfigValidationTest, UnknownModelIsReported) {
   EXPECT_EQ(ErrorsOf(WithWorkloadLines("    model: prophet\n")),
             "cfg.yaml:9:12: workloads[0].model: unknown model \"prophet\" (known: auto, baseline, "
-            "seasonal_naive)");
+            "ets, mstl, naive, seasonal_naive)");
 }
 
 TEST(ConfigValidationTest, NonPositiveStepAndIntervalAreReported) {
@@ -651,6 +651,95 @@ TEST(ParseHostPortTest, RejectsMalformedAddresses) {
   EXPECT_FALSE(ParseHostPort("ho st:80").has_value());
   EXPECT_TRUE(ParseHostPort("host:0").has_value());
   EXPECT_TRUE(ParseHostPort("host:65535").has_value());
+}
+
+}  // namespace
+}  // namespace kedastral
+
+namespace kedastral {
+namespace {
+
+constexpr char kPromYaml[] = R"(
+defaults:
+  maxGapSteps: 3
+  aggregate: max
+sources:
+  prom:
+    type: prometheus
+    url: http://vmselect:8481/select/0/prometheus
+    maxResponseBytes: 1048576
+    retries: 4
+    retryBackoff: 500ms
+    circuitBreakerFailures: 7
+    circuitBreakerCooldown: 1m
+workloads:
+  - name: a
+    source: prom
+    query: up
+  - name: b
+    source: prom
+    query: up
+    aggregate: avg
+    expectSingleSeries: true
+    maxGapSteps: 0
+)";
+
+TEST(ConfigPrometheusTest, ReadsTheSourcesFetchSettings) {
+  auto config = ParseConfig(std::string(kPromYaml).substr(1), "cfg.yaml", "");
+  ASSERT_TRUE(config) << config.error().message;
+  const SourceSpec& s = config->sources.at(0);
+  EXPECT_EQ(s.max_response_bytes, 1048576);
+  EXPECT_EQ(s.retries, 4);
+  EXPECT_EQ(s.retry_backoff, Duration(500));
+  EXPECT_EQ(s.circuit_breaker_failures, 7);
+  EXPECT_EQ(s.circuit_breaker_cooldown, Duration(60000));
+}
+
+TEST(ConfigPrometheusTest, FetchSettingsHaveDefaults) {
+  const SourceSpec s;
+  EXPECT_EQ(s.max_response_bytes, 64L << 20);
+  EXPECT_EQ(s.retries, 2);
+  EXPECT_EQ(s.circuit_breaker_failures, 5);
+  const WorkloadSpec w;
+  EXPECT_EQ(w.aggregate, Aggregate::kSum);
+  EXPECT_FALSE(w.expect_single_series);
+  EXPECT_EQ(w.max_gap_steps, 5);
+}
+
+TEST(ConfigPrometheusTest, WorkloadInheritsOrOverridesAggregateAndGapSettings) {
+  auto config = ParseConfig(std::string(kPromYaml).substr(1), "cfg.yaml", "");
+  ASSERT_TRUE(config) << config.error().message;
+  const WorkloadSpec& a = *config->workloads.at(0);
+  const WorkloadSpec& b = *config->workloads.at(1);
+  EXPECT_EQ(a.aggregate, Aggregate::kMax);
+  EXPECT_EQ(a.max_gap_steps, 3);
+  EXPECT_FALSE(a.expect_single_series);
+  EXPECT_EQ(b.aggregate, Aggregate::kAvg);
+  EXPECT_EQ(b.max_gap_steps, 0);
+  EXPECT_TRUE(b.expect_single_series);
+}
+
+TEST(ConfigPrometheusTest, RejectsBadFetchSettings) {
+  const std::string yaml =
+      "sources:\n  prom:\n    type: prometheus\n    url: http://p:9090\n    retries: -1\n"
+      "    maxResponseBytes: 10\nworkloads:\n  - name: a\n    source: prom\n    query: up\n"
+      "    aggregate: median\n    maxGapSteps: -2\n";
+  auto config = ParseConfig(yaml, "cfg.yaml", "");
+  ASSERT_FALSE(config);
+  const std::string& m = config.error().message;
+  EXPECT_NE(m.find("cfg.yaml:5:14: sources.prom.retries: must be at least 0"), std::string::npos) << m;
+  EXPECT_NE(m.find("sources.prom.maxResponseBytes: must be at least 1024"), std::string::npos) << m;
+  EXPECT_NE(m.find("aggregate: \"median\" is not one of sum, avg, max, min"), std::string::npos) << m;
+  EXPECT_NE(m.find("maxGapSteps: must be at least 0"), std::string::npos) << m;
+}
+
+TEST(ConfigPrometheusTest, ReplaySourceRejectsPrometheusFetchSettings) {
+  const std::string yaml =
+      "sources:\n  r:\n    type: replay\n    file: x.csv\n    retries: 1\n"
+      "workloads:\n  - name: a\n    source: r\n";
+  auto config = ParseConfig(yaml, "cfg.yaml", "");
+  ASSERT_FALSE(config);
+  EXPECT_NE(config.error().message.find("only prometheus sources use retries"), std::string::npos);
 }
 
 }  // namespace

@@ -50,12 +50,42 @@ TEST(HistoryTest, ShortGapIsInterpolated) {
   EXPECT_EQ(h.Copy().values, (std::vector<double>{0, 2, 4, 6, 8}));
 }
 
-TEST(HistoryTest, LongGapStartsOver) {
-  History h(minutes(1), 100, 2);
+TEST(HistoryTest, LongGapIsMaskedAndKeepsTheOlderPoints) {
+  History h(minutes(1), 100, 1);
   h.Merge(Points(kT0, {1, 2}));
-  h.Merge(Points(kT0 + minutes(10), {7}));
+  h.Merge(Points(kT0 + minutes(4), {5}));
   Series s = h.Copy();
-  EXPECT_EQ(s.start, kT0 + minutes(10));
+  EXPECT_EQ(s.start, kT0);
+  EXPECT_EQ(s.values, (std::vector<double>{1, 2, 3, 4, 5}));  // bridged, all finite
+  EXPECT_EQ(h.Mask(), (std::vector<bool>{false, false, true, true, false}));
+  EXPECT_EQ(h.masked(), 2u);
+}
+
+TEST(HistoryTest, LateSampleFillsAMaskedStep) {
+  History h(minutes(1), 100, 0);
+  h.Merge(Points(kT0, {1}));
+  h.Merge(Points(kT0 + minutes(3), {4}));
+  h.Merge(Points(kT0 + minutes(1), {10}));
+  EXPECT_EQ(h.Mask(), (std::vector<bool>{false, false, true, false}));
+  EXPECT_EQ(h.Copy().values, (std::vector<double>{1, 10, 7, 4}));
+}
+
+TEST(HistoryTest, MaskedStepsAtTheOldEndAreLeftOutOfTheCopy) {
+  History h(minutes(1), 4, 0);
+  h.Merge(Points(kT0, {1}));
+  h.Merge(Points(kT0 + minutes(3), {4, 5}));  // ring: [masked, masked, 4, 5]
+  Series s = h.Copy();
+  EXPECT_EQ(s.start, kT0 + minutes(3));
+  EXPECT_EQ(s.values, (std::vector<double>{4, 5}));
+  EXPECT_EQ(h.Mask(), (std::vector<bool>{false, false}));
+}
+
+TEST(HistoryTest, GapLongerThanTheWindowStartsOver) {
+  History h(minutes(1), 10, 2);
+  h.Merge(Points(kT0, {1, 2}));
+  h.Merge(Points(kT0 + minutes(30), {7}));
+  Series s = h.Copy();
+  EXPECT_EQ(s.start, kT0 + minutes(30));
   EXPECT_EQ(s.values, (std::vector<double>{7}));
 }
 
