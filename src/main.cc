@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app.h"
+#include "backtest/cli.h"
 #include "core/config.h"
 
 int main(int argc, char** argv) {
@@ -17,12 +18,15 @@ int main(int argc, char** argv) {
   auto* check = cli.add_subcommand("check-config", "Validate a config file and exit");
   check->add_option("file", check_path, "Config file (YAML)")->required();
   auto* version = cli.add_subcommand("version", "Print the version");
+  kedastral::backtest::CliArgs backtest_args;
+  auto* backtest = kedastral::backtest::AddCliCommand(cli, &backtest_args);
   CLI11_PARSE(cli, argc, argv);
 
   if (version->parsed()) {
     std::cout << "kedastral " << KEDASTRAL_VERSION << "\n";
     return 0;
   }
+  if (backtest->parsed()) return kedastral::backtest::RunCli(backtest_args);
   const std::string& path = serve->parsed() ? config_path : check_path;
   auto config = kedastral::LoadConfig(path);
   if (!config) {

@@ -1,65 +1,78 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "core/series.h"
-#include "models/baseline.h"
+#include "models/decomposition.h"
+#include "models/ets.h"
 #include "models/model.h"
+#include "models/quantiles.h"
 #include "models/seasonal_naive.h"
 
 namespace kedastral::models {
 
-// model: auto. Picks, per workload, the candidate with the lower rolling-origin
-// MAE on the workload's own recent history, then forecasts with it.
+// model: auto. Per workload, weights candidate models by their rolling-origin
+// error on the workload's own recent history and forecasts with the weighted
+// combination (an OriginForecaster of its own, so its quantiles come from the
+// combination's own errors, models/quantiles.h).
 //
-// Candidates: seasonal_naive and baseline. Both are scored on the same origins
-// (PlanOrigins with the larger of their MinOrigin()s) at a one-hour horizon
-// (max(2, round(3600 s / step)) steps, at most 120); a tie or no usable origin
-// picks seasonal_naive (cheaper, and the last value when the history is short).
+// Candidates: naive (last value), seasonal_naive (one day, only when the history
+// holds 2 days), ets and mstl. Scoring: origins every max(1, H/4) points over the
+// last min(1 day, n - MinOrigin - H) points, H = one hour in steps (2..120), each
+// candidate's MAE over every (origin, step). Weights: the best candidate and every
+// candidate within kKeepRatio of its MAE, each weighted 1 / MAE^2, normalised. A
+// candidate that fails to fit gets weight 0; with no usable origin the weight is
+// all on naive.
 //
-// The choice is evaluated on the first Fit, then again on every 10th Fit after
-// the last evaluation, when the history's length changed by more than a quarter
-// or its step changed since then, and when the chosen model fails to fit. Any
-// other Fit refits only the chosen model. The choice is the one thing carried
-// between fits; all fitted state comes from the given history.
+// The weights are evaluated on the first Fit, then again on every kEvaluateEvery-th
+// Fit, when the step changed or the history's length moved by more than a quarter;
+// in between only the weighted candidates are refitted (this is what makes auto
+// cheap: scoring costs several fits).
 //
-// name() is "auto"; chosen() (and ModelLabel in models/describe.h) tell which one.
-//
-// @par Thread safety
-// As Model: one thread at a time per instance.
-class AutoModel final : public Model {
+// name() is "auto"; chosen() tells the mix, e.g. "mstl" or "ets+naive".
+class AutoModel final : public Model, public OriginForecaster {
  public:
   explicit AutoModel(ModelOptions options);
 
   std::string_view name() const override { return "auto"; }
-  // Fails with kInvalidArgument when no candidate can fit the history; the model
-  // is then unfitted (the choice is kept for the next evaluation to revisit).
   Result<void> Fit(const Series& history) override;
   Result<Forecast> Predict(size_t steps) const override;
 
-  // Name of the chosen candidate ("seasonal_naive" or "baseline"), "" before the
-  // first successful Fit.
-  std::string_view chosen() const;
+  // The weighted candidates' names joined by '+', heaviest first; "" before a fit.
+  std::string_view chosen() const { return chosen_; }
+  // Weights by candidate name (0 for unused ones), in candidate order.
+  std::vector<std::pair<std::string, double>> weights() const;
 
-  // Fits between evaluations: evaluation happens when this many fits have passed.
+  size_t MinOrigin() const override;
+  void ForecastOrigins(std::span<const size_t> origins, size_t steps,
+                       std::vector<double>* out) const override;
+
   static constexpr size_t kEvaluateEvery = 10;
+  static constexpr double kKeepRatio = 1.1;
 
  private:
-  enum class Choice { kNone, kSeasonalNaive, kBaseline };
-
+  struct Candidate {
+    std::string name;
+    std::unique_ptr<Model> model;
+    const OriginForecaster* forecaster = nullptr;
+    double weight = 0;
+    bool fitted = false;
+  };
   Result<void> Evaluate(const Series& history);
-  Model& ChosenModel();
-  const Model& ChosenModel() const;
 
   ModelOptions options_;
-  SeasonalNaiveModel seasonal_naive_;
-  BaselineModel baseline_;
-  Choice choice_ = Choice::kNone;
+  std::vector<Candidate> candidates_;
+  std::string chosen_;
+  Series history_;
   size_t fits_since_evaluation_ = 0;
   size_t evaluated_size_ = 0;
   Duration evaluated_step_{0};
+  bool evaluated_ = false;
   bool fitted_ = false;
 };
 

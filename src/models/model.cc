@@ -4,6 +4,8 @@
 
 #include "models/auto_model.h"
 #include "models/baseline.h"
+#include "models/decomposition.h"
+#include "models/ets.h"
 #include "models/seasonal_naive.h"
 
 namespace kedastral::models {
@@ -36,6 +38,13 @@ Result<std::unique_ptr<Model>> MakeModel(std::string_view name, const ModelOptio
   if (name == "auto") return std::make_unique<AutoModel>(options);
   if (name == "baseline") return std::make_unique<BaselineModel>(options);
   if (name == "seasonal_naive") return std::make_unique<SeasonalNaiveModel>(options);
+  if (name == "naive") {
+    ModelOptions last_value = options;
+    last_value.seasonal_periods = {1};
+    return std::make_unique<SeasonalNaiveModel>(last_value, "naive");
+  }
+  if (name == "ets") return std::make_unique<EtsModel>(options);
+  if (name == "mstl") return std::make_unique<DecompositionModel>(options);
   std::string known;
   for (const std::string& n : ModelNames()) known += (known.empty() ? "" : ", ") + n;
   return Fail(
@@ -43,7 +52,7 @@ Result<std::unique_ptr<Model>> MakeModel(std::string_view name, const ModelOptio
 }
 
 const std::vector<std::string>& ModelNames() {
-  static const std::vector<std::string> kNames{"auto", "baseline", "seasonal_naive"};
+  static const std::vector<std::string> kNames{"auto", "baseline", "ets", "mstl", "naive", "seasonal_naive"};
   return kNames;
 }
 

@@ -20,7 +20,8 @@ size_t SeasonalNaivePeriod(const ModelOptions& options, size_t n, Duration step)
   return 1;
 }
 
-SeasonalNaiveModel::SeasonalNaiveModel(ModelOptions options) : options_(std::move(options)) {}
+SeasonalNaiveModel::SeasonalNaiveModel(ModelOptions options, std::string_view name)
+    : options_(std::move(options)), name_(name) {}
 
 Result<void> SeasonalNaiveModel::Fit(const Series& history) {
   fitted_ = false;
@@ -35,7 +36,7 @@ Result<void> SeasonalNaiveModel::Fit(const Series& history) {
 
 Result<Forecast> SeasonalNaiveModel::Predict(size_t steps) const {
   if (!fitted_)
-    return Fail(Error::InvalidArgument("seasonal_naive: Predict before a successful Fit"));
+    return Fail(Error::InvalidArgument(std::string(name_) + ": Predict before a successful Fit"));
   return ForecastWithQuantiles(*this, history_, steps, options_.quantile_levels);
 }
 

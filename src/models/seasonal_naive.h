@@ -26,9 +26,10 @@ namespace kedastral::models {
 // As Model: one thread at a time per instance.
 class SeasonalNaiveModel final : public Model, public OriginForecaster {
  public:
-  explicit SeasonalNaiveModel(ModelOptions options);
+  // `name` is what name() returns: "naive" for the last-value model (period 1).
+  explicit SeasonalNaiveModel(ModelOptions options, std::string_view name = "seasonal_naive");
 
-  std::string_view name() const override { return "seasonal_naive"; }
+  std::string_view name() const override { return name_; }
   // Fails with kInvalidArgument when the history has fewer than 3 points, a
   // non-positive step or a non-finite value; the model is then unfitted.
   Result<void> Fit(const Series& history) override;
@@ -44,6 +45,7 @@ class SeasonalNaiveModel final : public Model, public OriginForecaster {
 
  private:
   ModelOptions options_;
+  std::string_view name_;
   Series history_;
   size_t period_ = 0;
   bool fitted_ = false;

@@ -31,16 +31,42 @@ Series Trending(size_t n, unsigned seed) {
   return MakeSeries(minutes(1), n, [&](size_t i) { return 10 + 0.05 * i + noise(); });
 }
 
-TEST(AutoModelTest, PicksSeasonalNaiveOnStronglySeasonalSeries) {
-  AutoModel model({});
-  ASSERT_TRUE(model.Fit(Seasonal(3 * kDay1m, 1)).has_value());
-  EXPECT_EQ(model.chosen(), "seasonal_naive");
+// A random walk: the last value is the best forecast there is.
+Series RandomWalk(size_t n, unsigned seed) {
+  Noise noise(1, seed);
+  double level = 100;
+  return MakeSeries(minutes(1), n, [&](size_t) { return level += noise(); });
 }
 
-TEST(AutoModelTest, PicksBaselineOnTrendingSeries) {
+double WeightOf(const AutoModel& model, const std::string& name) {
+  for (const auto& [n, w] : model.weights()) {
+    if (n == name) return w;
+  }
+  return -1;
+}
+
+TEST(AutoModelTest, LeavesNaiveOutOnStronglySeasonalSeries) {
+  AutoModel model({});
+  ASSERT_TRUE(model.Fit(Seasonal(3 * kDay1m, 1)).has_value());
+  EXPECT_EQ(WeightOf(model, "naive"), 0.0);
+  EXPECT_GT(WeightOf(model, "mstl") + WeightOf(model, "seasonal_naive"), 0.5);
+}
+
+TEST(AutoModelTest, LeavesSeasonalNaiveOutOnTrendingSeries) {
   AutoModel model({});
   ASSERT_TRUE(model.Fit(Trending(3 * kDay1m, 2)).has_value());
-  EXPECT_EQ(model.chosen(), "baseline");
+  EXPECT_EQ(WeightOf(model, "seasonal_naive"), 0.0);
+}
+
+TEST(AutoModelTest, WeightsSumToOne) {
+  AutoModel model({});
+  ASSERT_TRUE(model.Fit(RandomWalk(3 * kDay1m, 3)).has_value());
+  double total = 0;
+  for (const auto& [n, w] : model.weights()) {
+    EXPECT_GE(w, 0.0) << n;
+    total += w;
+  }
+  EXPECT_NEAR(total, 1.0, 1e-12);
 }
 
 TEST(AutoModelTest, NameStaysAuto) {
@@ -54,45 +80,37 @@ TEST(AutoModelTest, ChosenIsEmptyBeforeFit) {
   EXPECT_EQ(model.chosen(), "");
 }
 
-TEST(AutoModelTest, PredictsWithChosenModel) {
-  const Series history = Seasonal(3 * kDay1m, 4);
-  AutoModel automatic({});
-  ASSERT_TRUE(automatic.Fit(history).has_value());
-  SeasonalNaiveModel direct({});
-  ASSERT_TRUE(direct.Fit(history).has_value());
-  auto a = automatic.Predict(30);
-  auto d = direct.Predict(30);
-  ASSERT_TRUE(a.has_value());
-  ASSERT_TRUE(d.has_value());
-  EXPECT_EQ(a->p50, d->p50);
-  EXPECT_EQ(a->quantiles[0].values, d->quantiles[0].values);
+TEST(AutoModelTest, ShortHistoryFallsBackToLastValue) {
+  AutoModel model({});
+  ASSERT_TRUE(model.Fit(RandomWalk(20, 4)).has_value());
+  EXPECT_EQ(model.chosen(), "naive");
 }
 
-TEST(AutoModelTest, KeepsChoiceBetweenEvaluations) {
+TEST(AutoModelTest, KeepsWeightsBetweenEvaluations) {
   AutoModel model({});
   ASSERT_TRUE(model.Fit(Seasonal(3 * kDay1m, 5)).has_value());
-  // Fits 2..10 only refit the chosen model, even on data where baseline wins.
+  const auto first = model.weights();
   for (size_t fit = 2; fit <= AutoModel::kEvaluateEvery; ++fit) {
     ASSERT_TRUE(model.Fit(Trending(3 * kDay1m, 6)).has_value());
-    EXPECT_EQ(model.chosen(), "seasonal_naive") << "fit " << fit;
+    EXPECT_EQ(model.weights(), first) << "fit " << fit;
   }
 }
 
 TEST(AutoModelTest, ReevaluatesOnEveryTenthFit) {
   AutoModel model({});
   ASSERT_TRUE(model.Fit(Seasonal(3 * kDay1m, 7)).has_value());
-  for (size_t fit = 2; fit <= AutoModel::kEvaluateEvery; ++fit) {
+  ASSERT_GT(WeightOf(model, "seasonal_naive") + WeightOf(model, "mstl"), 0.5);
+  for (size_t fit = 2; fit <= AutoModel::kEvaluateEvery + 1; ++fit) {
     ASSERT_TRUE(model.Fit(Trending(3 * kDay1m, 8)).has_value());
   }
-  ASSERT_TRUE(model.Fit(Trending(3 * kDay1m, 8)).has_value());  // fit 11
-  EXPECT_EQ(model.chosen(), "baseline");
+  EXPECT_EQ(WeightOf(model, "seasonal_naive"), 0.0);
 }
 
 TEST(AutoModelTest, ReevaluatesWhenHistoryLengthChangesALot) {
   AutoModel model({});
   ASSERT_TRUE(model.Fit(Seasonal(2 * kDay1m, 9)).has_value());
   ASSERT_TRUE(model.Fit(Trending(3 * kDay1m, 10)).has_value());
-  EXPECT_EQ(model.chosen(), "baseline");
+  EXPECT_EQ(WeightOf(model, "seasonal_naive"), 0.0);
 }
 
 TEST(AutoModelTest, PredictBeforeFitFails) {
@@ -104,7 +122,10 @@ TEST(ModelLabelTest, ShowsAutoChoice) {
   auto model = MakeModel("auto", {});
   ASSERT_TRUE(model.has_value());
   ASSERT_TRUE((*model)->Fit(Seasonal(3 * kDay1m, 11)).has_value());
-  EXPECT_EQ(ModelLabel(**model), "auto:seasonal_naive");
+  const auto* automatic = dynamic_cast<const AutoModel*>(model->get());
+  ASSERT_NE(automatic, nullptr);
+  EXPECT_EQ(ModelLabel(**model), "auto:" + std::string(automatic->chosen()));
+  EXPECT_FALSE(automatic->chosen().empty());
 }
 
 TEST(ModelLabelTest, IsPlainAutoBeforeFirstFit) {

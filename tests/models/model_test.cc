@@ -9,6 +9,7 @@
 #include <limits>
 #include <string>
 
+#include "core/config.h"
 #include "models/baseline.h"
 #include "models/seasonal_naive.h"
 #include "test_series.h"
@@ -72,7 +73,20 @@ Series Spiky(size_t n, unsigned seed) {
 // --- Factory ---------------------------------------------------------------
 
 TEST(MakeModelTest, ListsItsNames) {
-  EXPECT_THAT(ModelNames(), ElementsAre("auto", "baseline", "seasonal_naive"));
+  EXPECT_THAT(ModelNames(), ElementsAre("auto", "baseline", "ets", "mstl", "naive", "seasonal_naive"));
+}
+
+// core/config.cc keeps its own copy of the names (core cannot depend on models).
+TEST(MakeModelTest, ConfigAcceptsExactlyTheseNames) {
+  auto config_with = [](const std::string& model) {
+    return ParseConfig("sources: {s: {type: replay, file: x.csv}}\n"
+                       "workloads: [{name: w, source: s, model: " + model + "}]\n",
+                       "cfg.yaml", ".");
+  };
+  for (const std::string& name : ModelNames()) {
+    EXPECT_TRUE(config_with(name).has_value()) << name;
+  }
+  EXPECT_FALSE(config_with("not_a_model").has_value());
 }
 
 TEST(MakeModelTest, CreatesEveryListedModelUnderItsName) {
