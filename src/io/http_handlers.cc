@@ -9,6 +9,7 @@
 #include "core/snapshot.h"
 #include "core/snapshot_table.h"
 #include "io/metrics.h"
+#include "io/pages.h"
 
 namespace kedastral::io {
 namespace {
@@ -18,12 +19,15 @@ namespace json = boost::json;
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kPlainText = "text/plain; charset=utf-8";
 constexpr std::string_view kPrometheusText = "text/plain; version=0.0.4";
+constexpr std::string_view kHtml = "text/html; charset=utf-8";
 
 constexpr std::string_view kForecastCurrent = "/forecast/current";
 constexpr std::string_view kForecast = "/forecast";
 constexpr std::string_view kHealthz = "/healthz";
 constexpr std::string_view kReadyz = "/readyz";
 constexpr std::string_view kMetrics = "/metrics";
+constexpr std::string_view kIndex = "/";
+constexpr std::string_view kUiWorkload = "/ui/workload";
 
 // Boost.JSON prints every double in exponent form (10.0 -> "1E1"); whole numbers read
 // better as integers, and people read this API. Non-finite values have no JSON form.
@@ -75,6 +79,22 @@ void AddLastError(json::object& o, const Snapshot& s) {
   o["consecutiveFailures"] = s.consecutive_failures;
 }
 
+// The rolling accuracy, one object per window; undefined measures are null.
+json::object Accuracy(const Snapshot& s) {
+  json::array windows;
+  for (const AccuracyStats& a : s.accuracy) {
+    windows.push_back(json::object{{"windowSeconds", Seconds(a.window)},
+                                   {"points", a.points},
+                                   {"mase", Number(a.mase)},
+                                   {"mapePercent", Number(a.mape)},
+                                   {"p90Coverage", Number(a.p90_coverage)},
+                                   {"underprovisionSeconds", Number(a.underprovision_seconds)}});
+  }
+  return json::object{{"windows", std::move(windows)},
+                      {"maseScale", s.mase_scale},
+                      {"underprovisionSecondsTotal", Number(s.underprovision_seconds_total)}};
+}
+
 json::object CurrentForecast(const SnapshotTable::Entry& e, TimePoint now) {
   const WorkloadSpec& spec = *e.spec;
   const Snapshot& s = *e.snapshot;
@@ -102,6 +122,7 @@ json::object CurrentForecast(const SnapshotTable::Entry& e, TimePoint now) {
   o["model"] = s.model;
   o["stale"] = IsStale(&s, spec, now);
   o["ageSeconds"] = Seconds(ForecastAge(s, now));
+  if (!s.accuracy.empty()) o["accuracy"] = Accuracy(s);
   if (!s.last_error.empty()) AddLastError(o, s);
   return o;
 }
@@ -177,6 +198,32 @@ HttpResponse PlainText(int status, std::string_view content_type, std::string bo
   return r;
 }
 
+HttpResponse Html(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = std::string(kHtml);
+  r.body = std::move(body);
+  return r;
+}
+
+// Errors of the pages are pages too: a person reads them in a browser.
+HttpResponse HtmlError(int status, std::string_view message) {
+  return Html(status, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" +
+                          std::to_string(status) + "</title></head><body><p>" +
+                          HtmlEscape(message) + "</p><p><a href=\"/\">all workloads</a></p>" +
+                          "</body></html>\n");
+}
+
+HttpResponse HandleUiWorkload(std::string_view query, const SnapshotTable& table, TimePoint now) {
+  auto params = ParseQuery(query);
+  if (!params) return HtmlError(400, params.error().message);
+  std::optional<std::string> name = FirstParam(*params, "name");
+  if (!name || name->empty()) return HtmlError(400, "missing query parameter: name");
+  std::optional<SnapshotTable::Entry> e = table.Get(*name);
+  if (!e) return HtmlError(404, "unknown workload: " + *name);
+  return Html(200, RenderWorkloadPage(*e, now));
+}
+
 // The GET answer for a known path; nullopt for an unknown one.
 std::optional<HttpResponse> Route(std::string_view path, std::string_view query,
                                   const SnapshotTable& table, const Metrics& metrics,
@@ -186,12 +233,14 @@ std::optional<HttpResponse> Route(std::string_view path, std::string_view query,
   if (path == kHealthz) return PlainText(200, kPlainText, "ok");
   if (path == kReadyz) return HandleReadyz(table);
   if (path == kMetrics) return PlainText(200, kPrometheusText, metrics.Serialize(now));
+  if (path == kIndex) return Html(200, RenderIndexPage(table.List(), now));
+  if (path == kUiWorkload) return HandleUiWorkload(query, table, now);
   return std::nullopt;
 }
 
 bool IsKnownPath(std::string_view path) {
   return path == kForecastCurrent || path == kForecast || path == kHealthz || path == kReadyz ||
-         path == kMetrics;
+         path == kMetrics || path == kIndex || path == kUiWorkload;
 }
 
 int HexDigit(char c) {
@@ -256,7 +305,8 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::string_
 
 std::string_view RouteLabel(std::string_view target) {
   std::string_view path = SplitTarget(target).first;
-  for (std::string_view known : {kForecastCurrent, kForecast, kHealthz, kReadyz, kMetrics}) {
+  for (std::string_view known :
+       {kForecastCurrent, kForecast, kHealthz, kReadyz, kMetrics, kIndex, kUiWorkload}) {
     if (path == known) return known;
   }
   return "other";

@@ -20,11 +20,17 @@ class Metrics;
 // it parsed requests and writes out what it returns; tests call it directly.
 //
 // Routes (GET, and HEAD with the same headers and an empty body):
-//   /forecast/current?workload=W  one workload's forecast and plan (JSON)
+//   /forecast/current?workload=W  one workload's forecast and plan (JSON), with "accuracy"
+//                                 {windows: [{windowSeconds, points, mase, mapePercent,
+//                                 p90Coverage, underprovisionSeconds}], maseScale,
+//                                 underprovisionSecondsTotal} once the loop has scored any
 //   /forecast                     every configured workload, in config order (JSON)
 //   /healthz                      "ok" while the process runs
 //   /readyz                       200 once every workload has a snapshot, else 503
 //   /metrics                      Prometheus text format
+//   /                             HTML: every workload at a glance (see pages.h)
+//   /ui/workload?name=W           HTML: one workload's chart, numbers and accuracy; errors
+//                                 (400, 404) are HTML pages too
 // Errors are JSON {"error": "...", "status": N}: 400 bad query, 404 unknown path or
 // workload, 405 other methods (with an Allow header), 503 no forecast yet.
 
@@ -48,7 +54,7 @@ HttpResponse HandleRequest(const HttpRequest& req, const SnapshotTable& table,
                            const Metrics& metrics, TimePoint now);
 
 // The metrics label for a request target: the matched route ("/forecast/current",
-// "/forecast", "/healthz", "/readyz", "/metrics") or "other". Never the raw path, so
+// "/forecast", "/healthz", "/readyz", "/metrics", "/", "/ui/workload") or "other". Never the raw path, so
 // the label set stays bounded whatever clients send.
 std::string_view RouteLabel(std::string_view target);
 

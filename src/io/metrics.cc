@@ -8,6 +8,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <array>
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -68,6 +69,14 @@ ClientMetric GaugeSample(std::vector<ClientMetric::Label> labels, double value) 
   m.label = std::move(labels);
   m.gauge.value = value;
   return m;
+}
+
+// "1h", "24h": the window label of the accuracy families (hours when whole, so the
+// day window reads as the issue and the docs name it).
+std::string WindowLabel(Duration w) {
+  constexpr Duration kHour{3'600'000};
+  if (w.count() > 0 && w % kHour == Duration::zero()) return std::to_string(w / kHour) + "h";
+  return FormatDuration(w);
 }
 
 MetricFamily GaugeFamily(std::string name, std::string help) {
@@ -172,7 +181,7 @@ Metrics::Impl::WorkloadSeries& Metrics::Impl::SeriesOf(std::string_view workload
   return workloads.emplace(std::move(name), std::move(s)).first->second;
 }
 
-// The three families that describe the table's current state. Built per scrape, so
+// The families that describe the table's current state. Built per scrape, so
 // they never hold a workload the table no longer has.
 std::vector<MetricFamily> Metrics::Impl::CollectSnapshots(TimePoint now) const {
   MetricFamily predicted = GaugeFamily(
@@ -183,6 +192,23 @@ std::vector<MetricFamily> Metrics::Impl::CollectSnapshots(TimePoint now) const {
       "Max planned replicas over [now, now + leadTime]; the plan, also in shadow mode.");
   MetricFamily age =
       GaugeFamily("kedastral_forecast_age_seconds", "Age of the newest forecast at scrape time.");
+  MetricFamily error = GaugeFamily(
+      "kedastral_forecast_error",
+      "Rolling forecast error by measure (mase, mape in percent, p90_coverage as a 0..1 "
+      "fraction) over a trailing window; absent while undefined.");
+  MetricFamily under_window = GaugeFamily(
+      "kedastral_underprovision_seconds",
+      "Seconds in the trailing window in which actual demand exceeded planned capacity.");
+  MetricFamily under_total;
+  under_total.name = "kedastral_underprovision_seconds_total";
+  under_total.help =
+      "Seconds in which actual demand exceeded the capacity planned for that moment "
+      "(replicas x targetPerPod), since the workload's tracking began.";
+  under_total.type = prometheus::MetricType::Counter;
+  MetricFamily model_info =
+      GaugeFamily("kedastral_model_info", "Always 1; the model of the newest forecast.");
+  MetricFamily actual = GaugeFamily(
+      "kedastral_actual_value", "Newest actual value of the workload's query seen by the loop.");
 
   for (const SnapshotTable::Entry& e : table.List()) {
     const Snapshot* s = e.snapshot.get();
@@ -192,6 +218,29 @@ std::vector<MetricFamily> Metrics::Impl::CollectSnapshots(TimePoint now) const {
         GaugeSample({{"workload", w}}, static_cast<double>(ForecastAge(*s, now).count()) / 1000.0));
     int replicas = MaxReplicasInWindow(*s, now, e.spec->lead_time);
     if (replicas >= 0) desired.metric.push_back(GaugeSample({{"workload", w}}, replicas));
+    model_info.metric.push_back(GaugeSample(
+        {{"model", IsPlainModelName(s->model) ? s->model : "other"}, {"workload", w}}, 1));
+    if (!s->actuals.empty()) {
+      actual.metric.push_back(GaugeSample({{"workload", w}}, s->actuals.values.back()));
+    }
+    if (!s->accuracy.empty()) {
+      ClientMetric total;
+      total.label = {{"workload", w}};
+      total.counter.value = s->underprovision_seconds_total;
+      under_total.metric.push_back(std::move(total));
+    }
+    for (const AccuracyStats& a : s->accuracy) {
+      const std::string window = WindowLabel(a.window);
+      const std::pair<const char*, double> measures[] = {
+          {"mase", a.mase}, {"mape", a.mape}, {"p90_coverage", a.p90_coverage}};
+      for (const auto& [name, value] : measures) {
+        if (std::isnan(value)) continue;
+        error.metric.push_back(
+            GaugeSample({{"metric", name}, {"window", window}, {"workload", w}}, value));
+      }
+      under_window.metric.push_back(
+          GaugeSample({{"window", window}, {"workload", w}}, a.underprovision_seconds));
+    }
 
     // Step k covers [start + k*step, start + (k+1)*step). A forecast starts at the step
     // after the newest history point, so until the clock reaches it, step 0 is the
@@ -211,6 +260,11 @@ std::vector<MetricFamily> Metrics::Impl::CollectSnapshots(TimePoint now) const {
   out.push_back(std::move(predicted));
   out.push_back(std::move(desired));
   out.push_back(std::move(age));
+  out.push_back(std::move(error));
+  out.push_back(std::move(under_window));
+  out.push_back(std::move(under_total));
+  out.push_back(std::move(model_info));
+  out.push_back(std::move(actual));
   return out;
 }
 

@@ -31,6 +31,19 @@ namespace kedastral::io {
 //                                                   [now, now + leadTime] (the plan, also in shadow
 //                                                   mode)
 //     kedastral_forecast_age_seconds{workload}      gauge: age of the forecast at scrape time
+//     kedastral_forecast_error{workload,metric,window}  gauge: rolling accuracy of the forecasts
+//                                                   in effect when actual values arrived (see
+//                                                   loop/accuracy.h); metric "mase" (scale: the
+//                                                   in-sample one-step naive error), "mape"
+//                                                   (percent), "p90_coverage" (0..1); window
+//                                                   "1h", "24h"; absent while undefined
+//     kedastral_underprovision_seconds{workload,window}  gauge: seconds in the window in which
+//                                                   actual > planned replicas x targetPerPod
+//     kedastral_underprovision_seconds_total{workload}   counter: the same since tracking began
+//                                                   (resets when the workload's data changes)
+//     kedastral_model_info{workload,model}          gauge, always 1: model of the newest
+//                                                   forecast ("auto:seasonal_naive", ...)
+//     kedastral_actual_value{workload}              gauge: newest actual value seen by the loop
 //   recorded as events happen:
 //     kedastral_cycles_total{workload,result="ok"|"error"}          counter
 //     kedastral_cycle_duration_seconds{workload}                    histogram
@@ -40,7 +53,8 @@ namespace kedastral::io {
 //     kedastral_http_requests_total{route,code}                     counter
 //     kedastral_http_request_duration_seconds{route}                histogram
 //     kedastral_grpc_requests_total{method,code}                    counter (code: "OK",
-//     "UNAVAILABLE", ...) kedastral_grpc_request_duration_seconds{method}               histogram
+//                                                                   "UNAVAILABLE", ...)
+//     kedastral_grpc_request_duration_seconds{method}               histogram
 // Label values are bounded: workloads and sources come from the config, routes and
 // methods are fixed sets chosen by the callers, at most kMaxModelsPerWorkload model
 // names are kept per workload (more, or odd names, are reported as "other").

@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.h"
+#include "loop/accuracy.h"
 #include "loop/history.h"
 #include "models/describe.h"
 #include "models/model.h"
@@ -94,6 +95,7 @@ struct Scheduler::Workload {
   std::shared_ptr<const WorkloadSpec> spec;
   Source* source = nullptr;
   History history;
+  AccuracyTracker accuracy;  // reset with the history: it scores against this data
   std::shared_ptr<models::Model> model;
   std::string model_key;
   std::string model_error;  // why the model could not be made, if it could not
@@ -164,6 +166,7 @@ void Scheduler::Impl::Apply(const std::vector<std::shared_ptr<const WorkloadSpec
     if (!SameData(*w.spec, *spec)) {
       w.history = History(spec->step, static_cast<size_t>(spec->window / spec->step),
                           options_.max_gap_steps);
+      w.accuracy = AccuracyTracker();
     }
     w.spec = spec;
     w.source = source;
@@ -287,8 +290,13 @@ net::awaitable<bool> Scheduler::Impl::Cycle(Workload& w) {
     co_return done(false);
   }
 
+  // Score the forecasts whose moment has now come, before this cycle's forecast
+  // replaces the records of times still ahead.
+  Series series = w.history.Copy();
+  w.accuracy.Observe(series, w.history.Mask());
+
   // Fit, forecast and plan on the pool; the task owns copies of what it reads.
-  auto compute = [model = w.model, spec, series = w.history.Copy(),
+  auto compute = [model = w.model, spec, series,
                   previous = w.last]() -> net::awaitable<Result<Snapshot>> {
     co_return Compute(*model, *spec, series, previous.get());
   };
@@ -302,6 +310,8 @@ net::awaitable<bool> Scheduler::Impl::Cycle(Workload& w) {
   probe_.FitDone(spec->name, spec->model, SecondsSince(c0));
 
   computed->generated_at = options_.clock();
+  w.accuracy.RecordForecast(*computed, spec->capacity.target_per_pod);
+  w.accuracy.Fill(*computed, series, computed->generated_at);
   computed->sequence = ++w.sequence;
   computed->config_fingerprint = w.model_key;
   if (w.last && !w.last->last_error.empty()) {

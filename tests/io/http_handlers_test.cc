@@ -371,6 +371,67 @@ TEST_F(HttpHandlersTest, UnknownPathWithOtherMethodIs404) {
   EXPECT_EQ(HandleRequest({"DELETE", "/nope"}, table_, metrics_, kNow).status, 404);
 }
 
+TEST_F(HttpHandlersTest, ForecastCurrentCarriesTheRollingAccuracy) {
+  Configure({MakeSpec("a")});
+  auto s = MakeSnapshot("a");
+  AccuracyStats hour;
+  hour.window = std::chrono::hours(1);
+  hour.points = 60;
+  hour.mase = 0.5;
+  hour.underprovision_seconds = 120;
+  s->accuracy = {hour};
+  s->mase_scale = "in-sample one-step naive";
+  s->underprovision_seconds_total = 240;
+  table_.Publish(s);
+  json::object a = Body(Get("/forecast/current?workload=a")).at("accuracy").as_object();
+  json::object w = a.at("windows").as_array().at(0).as_object();
+  EXPECT_EQ(w.at("windowSeconds").to_number<double>(), 3600);
+  EXPECT_EQ(w.at("points").to_number<double>(), 60);
+  EXPECT_EQ(w.at("mase").to_number<double>(), 0.5);
+  EXPECT_TRUE(w.at("mapePercent").is_null());
+  EXPECT_EQ(w.at("underprovisionSeconds").to_number<double>(), 120);
+  EXPECT_EQ(a.at("underprovisionSecondsTotal").to_number<double>(), 240);
+  EXPECT_EQ(a.at("maseScale").as_string(), "in-sample one-step naive");
+}
+
+TEST_F(HttpHandlersTest, IndexIsAnHtmlPageListingEveryWorkload) {
+  Configure({MakeSpec("a"), MakeSpec("b")});
+  table_.Publish(MakeSnapshot("a"));
+  HttpResponse r = Get("/");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(r.body.find("href=\"/ui/workload?name=a\""), std::string::npos);
+  EXPECT_NE(r.body.find("href=\"/ui/workload?name=b\""), std::string::npos);
+}
+
+TEST_F(HttpHandlersTest, UiWorkloadIsThePageWithTheChart) {
+  Configure({MakeSpec("a")});
+  table_.Publish(MakeSnapshot("a"));
+  HttpResponse r = Get("/ui/workload?name=a");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(r.body.find("<svg id=\"forecast-chart\""), std::string::npos);
+}
+
+TEST_F(HttpHandlersTest, UiWorkloadErrorsAreHtml) {
+  Configure({MakeSpec("a")});
+  HttpResponse missing = Get("/ui/workload");
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(missing.content_type, "text/html; charset=utf-8");
+  HttpResponse unknown = Get("/ui/workload?name=%3Cb%3Enope");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_NE(unknown.body.find("&lt;b&gt;nope"), std::string::npos);
+  EXPECT_EQ(unknown.body.find("<b>nope"), std::string::npos);
+}
+
+TEST_F(HttpHandlersTest, PagesAnswerHeadAndRejectPost) {
+  Configure({MakeSpec("a")});
+  HttpResponse head = HandleRequest({"HEAD", "/"}, table_, metrics_, kNow);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(HandleRequest({"POST", "/ui/workload?name=a"}, table_, metrics_, kNow).status, 405);
+}
+
 TEST(PercentDecodeTest, DecodesEscapesOfEitherCase) {
   EXPECT_EQ(PercentDecode("a%2Fb%2fc%41", false).value(), "a/b/cA");
 }
@@ -411,6 +472,8 @@ TEST(RouteLabelTest, IsTheMatchedRouteOrOther) {
   EXPECT_EQ(RouteLabel("/forecast"), "/forecast");
   EXPECT_EQ(RouteLabel("/metrics"), "/metrics");
   EXPECT_EQ(RouteLabel("/random/path/123"), "other");
+  EXPECT_EQ(RouteLabel("/"), "/");
+  EXPECT_EQ(RouteLabel("/ui/workload?name=<anything>"), "/ui/workload");
 }
 
 }  // namespace

@@ -140,6 +140,76 @@ TEST_F(MetricsTest, ScrapeTimeSeriesVanishWhenTheWorkloadLeavesTheTable) {
   EXPECT_TRUE(Mentions(text, R"(kedastral_desired_replicas{workload="b"})"));
 }
 
+std::shared_ptr<Snapshot> WithAccuracy(std::shared_ptr<Snapshot> s) {
+  AccuracyStats hour;
+  hour.window = std::chrono::hours(1);
+  hour.points = 60;
+  hour.mase = 0.75;
+  hour.mape = 12.5;
+  hour.p90_coverage = 0.9;
+  hour.underprovision_seconds = 120;
+  AccuracyStats day;  // nothing scored yet in this one: errors undefined
+  day.window = std::chrono::hours(24);
+  s->accuracy = {hour, day};
+  s->underprovision_seconds_total = 300;
+  s->actuals.start = kStart - minutes(3);
+  s->actuals.values = {90, 95, 97};
+  return s;
+}
+
+TEST_F(MetricsTest, ForecastErrorIsReportedPerMeasureAndWindow) {
+  table_.SetWorkloads({MakeSpec("a")});
+  table_.Publish(WithAccuracy(MakeSnapshot("a")));
+  std::string text = metrics_.Serialize(kStart);
+
+  EXPECT_EQ(Sample(text, R"(kedastral_forecast_error{metric="mase",window="1h",workload="a"})"),
+            0.75);
+  EXPECT_EQ(Sample(text, R"(kedastral_forecast_error{metric="mape",window="1h",workload="a"})"),
+            12.5);
+  EXPECT_EQ(
+      Sample(text, R"(kedastral_forecast_error{metric="p90_coverage",window="1h",workload="a"})"),
+      0.9);
+  // Undefined measures have no sample rather than NaN.
+  EXPECT_FALSE(Mentions(text, R"(metric="mase",window="24h")"));
+}
+
+TEST_F(MetricsTest, UnderprovisionSecondsAreACounterAndPerWindowGauges) {
+  table_.SetWorkloads({MakeSpec("a")});
+  table_.Publish(WithAccuracy(MakeSnapshot("a")));
+  std::string text = metrics_.Serialize(kStart);
+
+  EXPECT_TRUE(Mentions(text, "# TYPE kedastral_underprovision_seconds_total counter"));
+  EXPECT_EQ(Sample(text, R"(kedastral_underprovision_seconds_total{workload="a"})"), 300);
+  EXPECT_EQ(Sample(text, R"(kedastral_underprovision_seconds{window="1h",workload="a"})"), 120);
+  EXPECT_EQ(Sample(text, R"(kedastral_underprovision_seconds{window="24h",workload="a"})"), 0);
+}
+
+TEST_F(MetricsTest, ModelInfoAndActualValueDescribeTheNewestSnapshot) {
+  table_.SetWorkloads({MakeSpec("a")});
+  auto s = WithAccuracy(MakeSnapshot("a"));
+  s->model = "auto:seasonal_naive";
+  table_.Publish(s);
+  std::string text = metrics_.Serialize(kStart);
+
+  EXPECT_EQ(Sample(text, R"(kedastral_model_info{model="auto:seasonal_naive",workload="a"})"), 1);
+  EXPECT_EQ(Sample(text, R"(kedastral_actual_value{workload="a"})"), 97);
+}
+
+TEST_F(MetricsTest, AccuracySeriesVanishWhenTheWorkloadLeavesTheTable) {
+  table_.SetWorkloads({MakeSpec("a"), MakeSpec("b")});
+  table_.Publish(WithAccuracy(MakeSnapshot("a")));
+  table_.Publish(WithAccuracy(MakeSnapshot("b")));
+  ASSERT_TRUE(Mentions(metrics_.Serialize(kStart),
+                       R"(kedastral_forecast_error{metric="mase",window="1h",workload="a"})"));
+
+  table_.SetWorkloads({MakeSpec("b")});
+  std::string text = metrics_.Serialize(kStart);
+
+  EXPECT_FALSE(Mentions(text, R"(workload="a")"));
+  EXPECT_TRUE(Mentions(text, R"(kedastral_underprovision_seconds_total{workload="b"})"));
+  EXPECT_TRUE(Mentions(text, R"(kedastral_model_info{model="seasonal_naive",workload="b"})"));
+}
+
 TEST_F(MetricsTest, CycleDoneCountsByResult) {
   metrics_.CycleDone("a", 0.5, true);
   metrics_.CycleDone("a", 0.5, true);

@@ -1,5 +1,6 @@
 #include "loop/scheduler.h"
 
+#include <atomic>
 #include <cmath>
 #include <mutex>
 
@@ -198,6 +199,55 @@ TEST_F(SchedulerTest, RemovedWorkloadStopsAndOthersKeepTheirHistory) {
     // "a" kept its history: incremental fetches only.
     EXPECT_LE(src.requests[i].to - src.requests[i].from, minutes(4));
   }
+  s.Stop();
+}
+
+// Serves a constant 100 on the grid up to a time the test moves, so the test decides
+// when actual values "arrive".
+class SteppedSource : public Source {
+ public:
+  boost::asio::awaitable<Result<Series>> Fetch(FetchRequest req) override {
+    Series s;
+    s.step = req.step;
+    const long step = req.step.count();
+    s.start = TimePoint(Duration((req.from.time_since_epoch().count() + step - 1) / step * step));
+    for (TimePoint t = s.start; t < req.to && t <= until; t += req.step) s.values.push_back(100);
+    co_return s;
+  }
+  TimePoint until{};
+};
+
+TEST_F(SchedulerTest, ScoresEarlierForecastsAsActualValuesArrive) {
+  const TimePoint t0 = std::chrono::time_point_cast<Duration>(
+      std::chrono::sys_days{std::chrono::year{2026} / 11 / 22} + std::chrono::hours{10});
+  std::atomic<long> offset_ms{0};
+  SteppedSource src;
+  src.until = t0;
+  SchedulerOptions o = Options();
+  o.clock = [&] { return t0 + Duration(offset_ms.load()); };
+  o.jitter = 0;
+  Scheduler s(ioc, pool, table, probe, o);
+  auto spec = std::make_shared<WorkloadSpec>(*Spec("a", "src"));
+  spec->capacity.target_per_pod = 20;  // 100 -> 5 replicas planned
+  s.Apply({spec}, {{"src", &src}});
+  ASSERT_TRUE(RunUntil([&] { return probe.Ok("a") >= 1; }));
+  auto first = table.Get("a")->snapshot;
+  EXPECT_EQ(first->accuracy.size(), 2u);
+  EXPECT_EQ(first->accuracy[0].points, 0u);
+  EXPECT_FALSE(first->actuals.empty());
+  EXPECT_LE(first->actuals.size(), 720u);
+
+  // Three more minutes of data arrive: the first forecast's steps 0..2 are scored.
+  src.until = t0 + minutes(3);
+  offset_ms = 3 * 60'000 + 500;
+  const int before = probe.Ok("a");
+  ASSERT_TRUE(RunUntil([&] { return probe.Ok("a") >= before + 1; }));
+  auto snap = table.Get("a")->snapshot;
+  ASSERT_EQ(snap->accuracy.size(), 2u);
+  EXPECT_EQ(snap->accuracy[0].points, 3u);
+  EXPECT_EQ(snap->accuracy[0].underprovision_seconds, 0.0);  // constant load, 5 x 20 planned
+  EXPECT_EQ(snap->mase_scale, "in-sample one-step naive");
+  EXPECT_EQ(snap->earlier_forecasts.size(), 1u);
   s.Stop();
 }
 
