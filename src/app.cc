@@ -18,9 +18,11 @@
 
 #include "core/log.h"
 #include "core/snapshot_table.h"
+#include "io/config_reloader.h"
 #include "io/grpc_server.h"
 #include "io/http_server.h"
 #include "io/metrics.h"
+#include "io/prometheus_source.h"
 #include "io/sources.h"
 #include "loop/scheduler.h"
 
@@ -39,6 +41,7 @@ void MaskSignals(int how) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);  // config reload
   pthread_sigmask(how, &set, nullptr);
 }
 
@@ -56,9 +59,15 @@ int App::Run() {
   SnapshotTable table;
   io::Metrics metrics(table);
 
-  auto sources = io::OpenSources(config_);
-  std::map<std::string, loop::Source*> borrowed;
-  for (auto& [name, s] : sources) borrowed.emplace(name, s.get());
+  // Sources live in a SourceSet so that a reload keeps the unchanged ones open.
+  io::SourceSet sources(
+      [&](const Config& c) { return io::OpenSources(c, ioc, &metrics.registry()); },
+      [](loop::Source& source, const Config& c, const SourceSpec& spec) {
+        // A kept Prometheus source learns how the new config's workloads fold series.
+        if (auto* prom = dynamic_cast<io::PrometheusSource*>(&source))
+          prom->SetFoldOptions(io::FoldOptionsFor(c, spec.name));
+      });
+  std::map<std::string, loop::Source*> borrowed = sources.Update(config_, Now());
 
   io::HttpServer http(ioc, table, metrics, io::HttpServerOptions{.address = config_.server.http});
   io::GrpcServer grpc(table, io::GrpcServerOptions{
@@ -68,6 +77,13 @@ int App::Run() {
                                  }});
   loop::Scheduler scheduler(ioc, pool, table, metrics);
   scheduler.Apply(config_.workloads, borrowed);
+
+  // A valid new config replaces sources and workloads in place: workloads that stay
+  // keep their history and snapshots (see Scheduler::Apply).
+  io::ConfigReloader reloader(ioc, metrics.registry(), config_, [&](const Config& next) {
+    log::Configure(next.log.level, next.log.format);
+    scheduler.Apply(next.workloads, sources.Update(next, Now()));
+  });
 
   if (auto r = http.Start(); !r) {
     log::Error("cannot start the HTTP server", {{"error", r.error().message}});
@@ -89,12 +105,14 @@ int App::Run() {
                         {"workloads", static_cast<long>(config_.workloads.size())},
                         {"compute_threads", static_cast<long>(threads)}});
 
+  reloader.Start();
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   std::atomic<bool> grpc_done{false};
   std::thread grpc_stopper;
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     log::Info("shutting down", {{"signal", signo}});
+    reloader.Stop();
     http.Stop();
     scheduler.Stop();
     // Shutdown waits for streams; never on the loop thread, which HTTP still needs.
