@@ -20,9 +20,12 @@
 #include "core/snapshot_table.h"
 #include "io/config_reloader.h"
 #include "io/grpc_server.h"
+#include "io/ha_metrics.h"
+#include "io/ha_peer.h"
 #include "io/http_server.h"
 #include "io/metrics.h"
 #include "io/prometheus_source.h"
+#include "io/redis_client.h"
 #include "io/sources.h"
 #include "loop/scheduler.h"
 
@@ -48,6 +51,18 @@ void MaskSignals(int how) {
 }  // namespace
 
 App::App(Config config) : config_(std::move(config)) {}
+
+std::unique_ptr<io::HaPeer> App::MakePeer(boost::asio::io_context& ioc, SnapshotTable& table) {
+  if (!config_.redis) return nullptr;
+  auto redis = io::RedisOptionsFrom(*config_.redis);
+  if (!redis) {
+    // e.g. an unreadable password file: serve on our own rather than not at all.
+    log::Error("redis settings unusable; running standalone", {{"error", redis.error().message}});
+    return nullptr;
+  }
+  return std::make_unique<io::HaPeer>(ioc, table,
+                                      io::HaPeerOptions{.spec = *config_.redis, .redis = *redis});
+}
 
 int App::Run() {
   log::Configure(config_.log.level, config_.log.format);
@@ -75,8 +90,20 @@ int App::Run() {
                                  .on_request = [&metrics](std::string_view m, int code, double s) {
                                    metrics.GrpcRequestDone(m, code, s);
                                  }});
-  loop::Scheduler scheduler(ioc, pool, table, metrics);
-  scheduler.Apply(config_.workloads, borrowed);
+  // With `redis:` configured, replicas share snapshots and one leader forecasts.
+  std::unique_ptr<io::HaPeer> peer = MakePeer(ioc, table);
+  std::unique_ptr<io::HaMetrics> ha_metrics;
+  if (peer) ha_metrics = std::make_unique<io::HaMetrics>(ioc, metrics.registry(), *peer);
+
+  loop::Scheduler scheduler(ioc, pool, table, metrics, loop::SchedulerOptions{.mirror = peer.get()});
+  if (peer) {
+    // Warm restart: the peers' snapshots are loaded before our own first forecast.
+    table.SetWorkloads(config_.workloads);
+    peer->Start([&] { scheduler.Apply(config_.workloads, borrowed); });
+    ha_metrics->Start();
+  } else {
+    scheduler.Apply(config_.workloads, borrowed);
+  }
 
   // A valid new config replaces sources and workloads in place: workloads that stay
   // keep their history and snapshots (see Scheduler::Apply).
@@ -108,6 +135,7 @@ int App::Run() {
   reloader.Start();
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   std::atomic<bool> grpc_done{false};
+  bool ha_done = peer == nullptr;
   std::thread grpc_stopper;
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
@@ -115,6 +143,11 @@ int App::Run() {
     reloader.Stop();
     http.Stop();
     scheduler.Stop();
+    if (peer) {
+      // Hand the lease over at once instead of letting it lapse.
+      ha_metrics->Stop();
+      peer->Stop(true, [&] { ha_done = true; });
+    }
     // Shutdown waits for streams; never on the loop thread, which HTTP still needs.
     grpc_stopper = std::thread([&] {
       grpc.Shutdown(kDrainTimeout);
@@ -126,7 +159,8 @@ int App::Run() {
           net::steady_timer timer(ioc);
           const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
           while (std::chrono::steady_clock::now() < deadline &&
-                 (!grpc_done || http.active_connections() > 0 || scheduler.running() > 0)) {
+                 (!grpc_done || !ha_done || http.active_connections() > 0 ||
+                  scheduler.running() > 0)) {
             timer.expires_after(std::chrono::milliseconds(20));
             co_await timer.async_wait(net::use_awaitable);
           }

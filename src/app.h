@@ -1,8 +1,19 @@
 #pragma once
 
+#include <memory>
+
 #include "core/config.h"
 
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
 namespace kedastral {
+
+class SnapshotTable;
+namespace io {
+class HaPeer;
+}  // namespace io
 
 // The `serve` command: builds the event loop, compute pool, sources, scheduler,
 // HTTP and gRPC servers from a validated Config, runs until SIGTERM or SIGINT, then
@@ -16,6 +27,9 @@ class App {
   int Run();
 
  private:
+  // The HA peer when `redis:` is configured and usable, else null.
+  std::unique_ptr<io::HaPeer> MakePeer(boost::asio::io_context& ioc, SnapshotTable& table);
+
   Config config_;
 };
 

@@ -25,6 +25,9 @@ namespace {
 namespace net = boost::asio;
 using SteadyClock = std::chrono::steady_clock;
 
+// How often a follower asks whether it should forecast now.
+constexpr Duration kFollowerRecheck{1000};
+
 double SecondsSince(SteadyClock::time_point t0) {
   return std::chrono::duration<double>(SteadyClock::now() - t0).count();
 }
@@ -87,9 +90,10 @@ Result<Snapshot> Compute(models::Model& model, const WorkloadSpec& spec, const S
 // One workload's state. Owned by the Impl's map and by its running coroutine;
 // touched only on the loop thread (the compute task gets copies and the model).
 struct Scheduler::Workload {
-  Workload(net::io_context& ioc, std::shared_ptr<const WorkloadSpec> s, size_t max_gap)
+  Workload(net::io_context& ioc, std::shared_ptr<const WorkloadSpec> s)
       : spec(std::move(s)),
-        history(spec->step, static_cast<size_t>(spec->window / spec->step), max_gap),
+        history(spec->step, static_cast<size_t>(spec->window / spec->step),
+                static_cast<size_t>(std::max(0, spec->max_gap_steps))),
         timer(ioc) {}
 
   std::shared_ptr<const WorkloadSpec> spec;
@@ -132,6 +136,7 @@ class Scheduler::Impl {
   void Start(const std::shared_ptr<Workload>& w);
   void EnsureModel(Workload& w);
   void PublishError(Workload& w, const std::string& message);
+  void AdoptNewerSnapshot(Workload& w);
   Duration Jittered(Duration d);
 
   net::io_context& ioc_;
@@ -155,7 +160,7 @@ void Scheduler::Impl::Apply(const std::vector<std::shared_ptr<const WorkloadSpec
     Source* source = it == sources.end() ? nullptr : it->second;
     auto found = workloads_.find(spec->name);
     if (found == workloads_.end()) {
-      auto w = std::make_shared<Workload>(ioc_, spec, options_.max_gap_steps);
+      auto w = std::make_shared<Workload>(ioc_, spec);
       w->source = source;
       EnsureModel(*w);
       workloads_.emplace(spec->name, w);
@@ -165,7 +170,7 @@ void Scheduler::Impl::Apply(const std::vector<std::shared_ptr<const WorkloadSpec
     Workload& w = *found->second;
     if (!SameData(*w.spec, *spec)) {
       w.history = History(spec->step, static_cast<size_t>(spec->window / spec->step),
-                          options_.max_gap_steps);
+                          static_cast<size_t>(std::max(0, spec->max_gap_steps)));
       w.accuracy = AccuracyTracker();
     }
     w.spec = spec;
@@ -231,6 +236,12 @@ net::awaitable<void> Scheduler::Impl::Run(std::shared_ptr<Workload> w) {
   Duration delay(first(rng_));
   for (;;) {
     if (!co_await Sleep(*w, delay)) co_return;
+    if (options_.mirror != nullptr && !options_.mirror->ShouldForecast()) {
+      // A peer leads: the mirror keeps this workload's snapshot fresh. Ask again soon,
+      // so a failover is picked up within about a second.
+      delay = std::min(w->spec->interval, kFollowerRecheck);
+      continue;
+    }
     bool ok = false;
     try {
       ok = co_await Cycle(*w);
@@ -253,6 +264,7 @@ net::awaitable<bool> Scheduler::Impl::Sleep(Workload& w, Duration d) {
 net::awaitable<bool> Scheduler::Impl::Cycle(Workload& w) {
   const auto t0 = SteadyClock::now();
   const std::shared_ptr<const WorkloadSpec> spec = w.spec;  // a reload may swap w.spec meanwhile
+  AdoptNewerSnapshot(w);
   auto done = [&](bool ok) {
     probe_.CycleDone(spec->name, SecondsSince(t0), ok);
     return ok;
@@ -319,7 +331,19 @@ net::awaitable<bool> Scheduler::Impl::Cycle(Workload& w) {
   }
   w.last = std::make_shared<const Snapshot>(std::move(*computed));
   table_.Publish(w.last);
+  if (options_.mirror != nullptr) options_.mirror->Published(w.last);
   co_return done(true);
+}
+
+void Scheduler::Impl::AdoptNewerSnapshot(Workload& w) {
+  // After a failover the table holds the former leader's mirrored snapshots: build on
+  // them (rate limits, and an error keeps their forecast) rather than on our older one.
+  auto entry = table_.Get(w.spec->name);
+  if (!entry || !entry->snapshot || entry->snapshot == w.last) return;
+  if (!w.last || entry->snapshot->generated_at > w.last->generated_at) {
+    w.last = entry->snapshot;
+    w.sequence = std::max(w.sequence, w.last->sequence);
+  }
 }
 
 void Scheduler::Impl::PublishError(Workload& w, const std::string& message) {

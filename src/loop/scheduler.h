@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/snapshot_table.h"
 #include "core/time.h"
+#include "loop/mirror.h"
 #include "loop/probe.h"
 #include "loop/source.h"
 
@@ -29,10 +30,12 @@ struct SchedulerOptions {
   Duration first_delay_max{2000};
   // A failed cycle is retried after min(interval, retry_after) rather than a full interval.
   Duration retry_after{5000};
-  // Gaps of up to this many missing steps are interpolated (see History).
-  size_t max_gap_steps = 5;
   // Seed for jitter (0: random).
   unsigned seed = 0;
+  // High availability (may be null): cycles run only while it says this replica should
+  // forecast, and every published forecast is handed to it. Not owned; must outlive
+  // the scheduler's coroutines.
+  Mirror* mirror = nullptr;
 };
 
 // Refreshes every workload on its own cadence:

@@ -251,6 +251,69 @@ TEST_F(SchedulerTest, ScoresEarlierForecastsAsActualValuesArrive) {
   s.Stop();
 }
 
+// Stands in for the HA peer: the test decides who leads and sees what is shared.
+class FakeMirror : public Mirror {
+ public:
+  bool ShouldForecast() const override { return leading; }
+  void Published(std::shared_ptr<const Snapshot> s) override { shared.push_back(std::move(s)); }
+  bool leading = false;
+  std::vector<std::shared_ptr<const Snapshot>> shared;
+};
+
+TEST_F(SchedulerTest, AFollowerNeitherFetchesNorForecasts) {
+  FakeSource src;
+  FakeMirror mirror;
+  SchedulerOptions o = Options();
+  o.mirror = &mirror;
+  Scheduler s(ioc, pool, table, probe, o);
+  s.Apply({Spec("a", "src")}, {{"src", &src}});
+  ioc.run_for(milliseconds(300));
+  EXPECT_TRUE(src.requests.empty());
+  EXPECT_EQ(table.Get("a")->snapshot, nullptr);
+  EXPECT_TRUE(mirror.shared.empty());
+  s.Stop();
+}
+
+TEST_F(SchedulerTest, ALeaderSharesEveryForecastItPublishes) {
+  FakeSource src;
+  FakeMirror mirror;
+  mirror.leading = true;
+  SchedulerOptions o = Options();
+  o.mirror = &mirror;
+  Scheduler s(ioc, pool, table, probe, o);
+  s.Apply({Spec("a", "src")}, {{"src", &src}});
+  ASSERT_TRUE(RunUntil([&] { return mirror.shared.size() >= 2; }));
+  EXPECT_EQ(mirror.shared.back(), table.Get("a")->snapshot);
+  s.Stop();
+}
+
+TEST_F(SchedulerTest, ANewLeaderBuildsOnTheMirroredSnapshot) {
+  FakeSource src;
+  src.fail = true;
+  FakeMirror mirror;
+  SchedulerOptions o = Options();
+  o.mirror = &mirror;
+  Scheduler s(ioc, pool, table, probe, o);
+  s.Apply({Spec("a", "src")}, {{"src", &src}});
+  // The former leader's forecast, installed by the mirror while we followed.
+  auto mirrored = std::make_shared<Snapshot>();
+  mirrored->workload = "a";
+  mirrored->generated_at = Now();
+  mirrored->start = Now();
+  mirrored->values.assign(30, 10.0);
+  mirrored->replicas.assign(30, 4);
+  mirrored->sequence = 77;
+  table.Publish(mirrored);
+  mirror.leading = true;  // failover; our first own cycle fails
+  ASSERT_TRUE(RunUntil([&] { return probe.Failed("a") >= 1; }));
+  auto now = table.Get("a")->snapshot;
+  EXPECT_TRUE(now->has_forecast());  // the mirrored forecast is kept
+  EXPECT_EQ(now->replicas, mirrored->replicas);
+  EXPECT_FALSE(now->last_error.empty());
+  EXPECT_GT(now->sequence, 77u);
+  s.Stop();
+}
+
 TEST_F(SchedulerTest, StopEndsEveryWorkloadCoroutine) {
   FakeSource src;
   Scheduler s(ioc, pool, table, probe, Options());
