@@ -93,7 +93,7 @@ int App::Run() {
   // With `redis:` configured, replicas share snapshots and one leader forecasts.
   std::unique_ptr<io::HaPeer> peer = MakePeer(ioc, table);
   std::unique_ptr<io::HaMetrics> ha_metrics;
-  if (peer) ha_metrics = std::make_unique<io::HaMetrics>(ioc, metrics.registry(), *peer);
+  if (peer) ha_metrics = std::make_unique<io::HaMetrics>(ioc, metrics, *peer);
 
   loop::Scheduler scheduler(ioc, pool, table, metrics, loop::SchedulerOptions{.mirror = peer.get()});
   if (peer) {

@@ -11,15 +11,17 @@
 
 #include "core/time.h"
 #include "io/ha_peer.h"
+#include "io/metrics.h"
 
 namespace kedastral::io {
 
 namespace net = boost::asio;
 
 struct HaMetrics::Impl {
-  Impl(net::io_context& ioc, prometheus::Registry& r, const HaPeer& p)
+  Impl(net::io_context& ioc, Metrics& m, prometheus::Registry& r, const HaPeer& p)
       : timer(ioc),
         peer(p),
+        metrics(m),
         leader(prometheus::BuildGauge()
                    .Name("kedastral_ha_leader")
                    .Help("1 while this replica holds the leader lease")
@@ -65,6 +67,10 @@ struct HaMetrics::Impl {
 
   void Update() {
     const HaStatus s = peer.status();
+    std::string detail = std::string(HaRoleName(s.role)) + ", epoch " + std::to_string(s.epoch) +
+                         (s.connected ? ", redis connected" : ", redis not connected");
+    if (!s.last_error.empty()) detail += ", last error: " + s.last_error;
+    metrics.SetComponentStatus("ha", detail);
     leader.Set(s.role == HaRole::kLeader ? 1 : 0);
     for (HaRole r : {HaRole::kStarting, HaRole::kStandalone, HaRole::kFollower, HaRole::kLeader,
                      HaRole::kIndependent}) {
@@ -109,6 +115,7 @@ struct HaMetrics::Impl {
 
   net::steady_timer timer;
   const HaPeer& peer;
+  Metrics& metrics;
   bool stopped = false;
   prometheus::Gauge& leader;
   prometheus::Family<prometheus::Gauge>& role;
@@ -124,8 +131,8 @@ struct HaMetrics::Impl {
   std::map<std::string, prometheus::Gauge*> ages;
 };
 
-HaMetrics::HaMetrics(net::io_context& ioc, prometheus::Registry& registry, const HaPeer& peer)
-    : impl_(std::make_shared<Impl>(ioc, registry, peer)) {}
+HaMetrics::HaMetrics(net::io_context& ioc, Metrics& metrics, const HaPeer& peer)
+    : impl_(std::make_shared<Impl>(ioc, metrics, metrics.registry(), peer)) {}
 
 HaMetrics::~HaMetrics() { Stop(); }
 

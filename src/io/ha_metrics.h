@@ -6,15 +6,13 @@ namespace boost::asio {
 class io_context;
 }  // namespace boost::asio
 
-namespace prometheus {
-class Registry;
-}  // namespace prometheus
-
 namespace kedastral::io {
 
 class HaPeer;
+class Metrics;
 
-// Exports an HaPeer's status as metrics, refreshed every second on the event loop:
+// Exports an HaPeer's status as metrics, refreshed every second on the event loop, and
+// as the "ha" component status shown by /readyz (role, epoch, last Redis error):
 //   kedastral_ha_leader                                 gauge 1 while this replica holds the lease
 //   kedastral_ha_role{role}                             gauge 1 for the current role (starting,
 //                                                       standalone, follower, leader, independent)
@@ -26,10 +24,10 @@ class HaPeer;
 //   kedastral_ha_mirrored_snapshot_age_seconds{workload} gauge: age of the newest mirrored snapshot
 //
 // @par Thread safety
-// Start and Stop on the loop thread; the peer and registry must outlive this object.
+// Start and Stop on the loop thread; the peer and metrics must outlive this object.
 class HaMetrics {
  public:
-  HaMetrics(boost::asio::io_context& ioc, prometheus::Registry& registry, const HaPeer& peer);
+  HaMetrics(boost::asio::io_context& ioc, Metrics& metrics, const HaPeer& peer);
   ~HaMetrics();
   HaMetrics(const HaMetrics&) = delete;
   HaMetrics& operator=(const HaMetrics&) = delete;

@@ -178,7 +178,9 @@ HttpResponse HandleForecastList(const SnapshotTable& table, TimePoint now) {
 
 // Ready once every workload has been through at least one cycle (a forecast or a
 // recorded error), so a rolling update does not route KEDA to an empty replica.
-HttpResponse HandleReadyz(const SnapshotTable& table) {
+// Components' states (e.g. high availability) are shown as detail; they do not
+// decide readiness: a standalone replica serves as well as a leader.
+HttpResponse HandleReadyz(const SnapshotTable& table, const Metrics& metrics) {
   std::vector<SnapshotTable::Entry> entries = table.List();
   json::array pending;
   for (const SnapshotTable::Entry& e : entries) {
@@ -187,6 +189,9 @@ HttpResponse HandleReadyz(const SnapshotTable& table) {
   bool ready = pending.empty();
   json::object o{{"ready", ready}, {"workloads", entries.size()}};
   if (!ready) o["pending"] = std::move(pending);
+  json::object components;
+  for (const auto& [name, status] : metrics.ComponentStatus()) components[name] = status;
+  if (!components.empty()) o["components"] = std::move(components);
   return Json(ready ? 200 : 503, o);
 }
 
@@ -231,7 +236,7 @@ std::optional<HttpResponse> Route(std::string_view path, std::string_view query,
   if (path == kForecastCurrent) return HandleForecastCurrent(query, table, now);
   if (path == kForecast) return HandleForecastList(table, now);
   if (path == kHealthz) return PlainText(200, kPlainText, "ok");
-  if (path == kReadyz) return HandleReadyz(table);
+  if (path == kReadyz) return HandleReadyz(table, metrics);
   if (path == kMetrics) return PlainText(200, kPrometheusText, metrics.Serialize(now));
   if (path == kIndex) return Html(200, RenderIndexPage(table.List(), now));
   if (path == kUiWorkload) return HandleUiWorkload(query, table, now);

@@ -150,6 +150,8 @@ struct Metrics::Impl {
 
   const SnapshotTable& table;
   std::shared_ptr<prometheus::Registry> registry;
+  mutable std::mutex status_mu;
+  std::map<std::string, std::string> component_status;  // guarded by status_mu
   Family<Counter>& cycles;
   Family<Histogram>& cycle_duration;
   Family<Histogram>& fit_duration;
@@ -352,6 +354,20 @@ void Metrics::GrpcRequestDone(std::string_view method, int code, double seconds)
 }
 
 prometheus::Registry& Metrics::registry() { return *impl_->registry; }
+
+void Metrics::SetComponentStatus(const std::string& component, const std::string& status) {
+  std::lock_guard lock(impl_->status_mu);
+  if (status.empty()) {
+    impl_->component_status.erase(component);
+  } else {
+    impl_->component_status[component] = status;
+  }
+}
+
+std::map<std::string, std::string> Metrics::ComponentStatus() const {
+  std::lock_guard lock(impl_->status_mu);
+  return impl_->component_status;
+}
 
 std::string Metrics::Serialize(TimePoint now) const {
   std::vector<MetricFamily> families = impl_->registry->Collect();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -86,6 +87,11 @@ class Metrics : public loop::Probe {
   // One gRPC call finished; `method` is the RPC's short name ("GetMetrics"), `code`
   // a grpc::StatusCode value (0 = OK), reported by name.
   void GrpcRequestDone(std::string_view method, int code, double seconds);
+
+  // A component's state in words (e.g. "ha" -> "standalone: redis unreachable"), shown
+  // in /readyz; an empty status removes the component. Thread-safe.
+  void SetComponentStatus(const std::string& component, const std::string& status);
+  std::map<std::string, std::string> ComponentStatus() const;
 
   // The registry behind the event families, for other parts of io/ that register
   // families of their own (they appear in Serialize's output). Thread-safe.

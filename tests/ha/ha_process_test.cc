@@ -63,6 +63,7 @@ class Replica {
   }
 
   Child& child() { return *child_; }
+  int http_port() const { return http_; }
 
  private:
   int http_, grpc_;
@@ -152,6 +153,10 @@ TEST_F(HaProcessTest, RedisAbsentAtStartServesStandaloneThenJoins) {
   Replica a(dir_, "a", port, Csv());
   ASSERT_TRUE(WaitFor([&] { return a.Ready(); }, seconds(30))) << a.child().Log();
   EXPECT_TRUE(WaitFor([&] { return a.HasRole("standalone"); }, seconds(5))) << a.Metrics();
+  // ...and says so in /readyz, which stays ready.
+  HttpReply ready = HttpGet(a.http_port(), "/readyz");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_NE(ready.body.find("standalone"), std::string::npos) << ready.body;
   EXPECT_TRUE(a.GetMetrics(nullptr).ok());
   RedisServer redis({}, port);
   ASSERT_TRUE(redis.Start());
