@@ -13,13 +13,13 @@ echo "== build (RelWithDebInfo)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 
-echo "== tests"
+echo "== build done at ${SECONDS}s; tests"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 300
 
-echo "== ThreadSanitizer: concurrent tests"
+echo "== tests done at ${SECONDS}s; ThreadSanitizer: concurrent tests"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEDASTRAL_SANITIZE=thread \
   -DKEDASTRAL_BUILD_BENCH=OFF >/dev/null
 cmake --build build-tsan -j "$jobs" --target core_test loop_test
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/core/core_test --gtest_filter='SnapshotTable*'
 TSAN_OPTIONS="halt_on_error=1" build-tsan/tests/loop/loop_test
-echo "== all tests passed"
+echo "== all tests passed in ${SECONDS}s"
