@@ -45,10 +45,30 @@ void BM_FitForecast(benchmark::State& state, const char* name) {
   }
 }
 
+// A fresh instance per iteration: the cold cost (arima's full order search,
+// auto's evaluation of every candidate), as in the backtest.
+void BM_ColdFitForecast(benchmark::State& state, const char* name) {
+  const Series history = Week();
+  for (auto _ : state) {
+    auto model = kedastral::models::MakeModel(name, {});
+    if (!model) {
+      state.SkipWithError("unknown model");
+      return;
+    }
+    auto fit = (*model)->Fit(history);
+    auto forecast = (*model)->Predict(30);
+    benchmark::DoNotOptimize(forecast);
+    if (!fit || !forecast) state.SkipWithError("fit or predict failed");
+  }
+}
+
 BENCHMARK_CAPTURE(BM_FitForecast, naive, "naive")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_FitForecast, seasonal_naive, "seasonal_naive")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_FitForecast, ets, "ets")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_FitForecast, mstl, "mstl")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_FitForecast, auto, "auto")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_FitForecast, arima, "arima")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ColdFitForecast, arima, "arima")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ColdFitForecast, auto, "auto")->Unit(benchmark::kMillisecond);
 
 }  // namespace

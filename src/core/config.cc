@@ -25,7 +25,7 @@ namespace {
 // Models a workload may name. The models library is growing; this is the one list to extend.
 // The model names models::MakeModel accepts (core cannot depend on models;
 // MakeModelTest.ConfigAcceptsExactlyTheseNames checks that the two lists agree).
-constexpr std::array<std::string_view, 6> kKnownModels = {"auto", "baseline", "ets",
+constexpr std::array<std::string_view, 7> kKnownModels = {"arima", "auto", "baseline", "ets",
                                                          "mstl", "naive", "seasonal_naive"};
 
 constexpr size_t kMaxNameLength = 253;  // Kubernetes object names

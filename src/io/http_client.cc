@@ -80,7 +80,7 @@ struct HttpClient::Impl {
 
   net::awaitable<tl::expected<ConnectionPtr, HttpError>> Connect(SteadyClock::time_point deadline);
   template <class Stream>
-  net::awaitable<tl::expected<HttpResponse, HttpError>> Exchange(
+  net::awaitable<tl::expected<HttpClientResponse, HttpError>> Exchange(
       Stream& stream, beast::flat_buffer& buffer, const http::request<http::empty_body>& req,
       SteadyClock::time_point deadline, bool* got_some, bool* keep_alive);
 };
@@ -120,7 +120,7 @@ net::awaitable<tl::expected<ConnectionPtr, HttpError>> HttpClient::Impl::Connect
 }
 
 template <class Stream>
-net::awaitable<tl::expected<HttpResponse, HttpError>> HttpClient::Impl::Exchange(
+net::awaitable<tl::expected<HttpClientResponse, HttpError>> HttpClient::Impl::Exchange(
     Stream& stream, beast::flat_buffer& buffer, const http::request<http::empty_body>& req,
     SteadyClock::time_point deadline, bool* got_some, bool* keep_alive) {
   beast::get_lowest_layer(stream).expires_at(deadline);
@@ -135,7 +135,7 @@ net::awaitable<tl::expected<HttpResponse, HttpError>> HttpClient::Impl::Exchange
   if (rec) co_return tl::unexpected(Classify(rec, "reading the answer"));
   http::response<http::string_body> res = parser.release();
   *keep_alive = res.keep_alive();
-  HttpResponse out;
+  HttpClientResponse out;
   out.status = static_cast<int>(res.result_int());
   out.content_type = std::string(res[http::field::content_type]);
   out.body = std::move(res.body());
@@ -188,7 +188,7 @@ Result<std::unique_ptr<HttpClient>> HttpClient::Create(net::io_context& ioc,
   return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
 }
 
-net::awaitable<tl::expected<HttpResponse, HttpError>> HttpClient::Get(
+net::awaitable<tl::expected<HttpClientResponse, HttpError>> HttpClient::Get(
     std::string target, std::vector<std::pair<std::string, std::string>> headers) {
   // The frame holds the state, so destroying the client while this runs is safe.
   std::shared_ptr<Impl> impl = impl_;
@@ -216,7 +216,7 @@ net::awaitable<tl::expected<HttpResponse, HttpError>> HttpClient::Get(
     bool got_some = false;
     bool keep_alive = false;
     // Two statements, not `?:`: GCC 12 miscompiles co_await inside a conditional operator.
-    tl::expected<HttpResponse, HttpError> res;
+    tl::expected<HttpClientResponse, HttpError> res;
     if (conn->tls) {
       res = co_await impl->Exchange(*conn->tls, conn->buffer, req, deadline, &got_some, &keep_alive);
     } else {

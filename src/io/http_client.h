@@ -36,7 +36,7 @@ struct HttpClientOptions {
   bool insecure_skip_verify = false;
 };
 
-struct HttpResponse {
+struct HttpClientResponse {
   int status = 0;
   std::string body;
   std::string content_type;
@@ -77,7 +77,7 @@ class HttpClient {
 
   // GET `target` (a percent-encoded path and query starting with '/') with extra
   // `headers`. Any HTTP status is a response; only the failures above are errors.
-  boost::asio::awaitable<tl::expected<HttpResponse, HttpError>> Get(
+  boost::asio::awaitable<tl::expected<HttpClientResponse, HttpError>> Get(
       std::string target, std::vector<std::pair<std::string, std::string>> headers);
 
   // The base URL's path without a trailing '/' ("" for none), e.g. "/select/0/prometheus".

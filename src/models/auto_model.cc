@@ -42,6 +42,9 @@ AutoModel::AutoModel(ModelOptions options) : options_(std::move(options)) {
   auto mstl = std::make_unique<DecompositionModel>(options_);
   const OriginForecaster* mf = mstl.get();
   add("mstl", std::move(mstl), mf);
+  auto arima = std::make_unique<ArimaModel>(options_);
+  const OriginForecaster* af = arima.get();
+  add("arima", std::move(arima), af);
 }
 
 std::vector<std::pair<std::string, double>> AutoModel::weights() const {

@@ -8,6 +8,7 @@
 
 #include "core/result.h"
 #include "core/series.h"
+#include "models/arima.h"
 #include "models/decomposition.h"
 #include "models/ets.h"
 #include "models/model.h"
@@ -22,7 +23,7 @@ namespace kedastral::models {
 // combination's own errors, models/quantiles.h).
 //
 // Candidates: naive (last value), seasonal_naive (one day, only when the history
-// holds 2 days), ets and mstl. Scoring: origins every max(1, H/4) points over the
+// holds 2 days), ets, mstl and arima. Scoring: origins every max(1, H/4) points over the
 // last min(1 day, n - MinOrigin - H) points, H = one hour in steps (2..120), each
 // candidate's MAE over every (origin, step). Weights: the best candidate and every
 // candidate within kKeepRatio of its MAE, each weighted 1 / MAE^2, normalised. A

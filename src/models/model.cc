@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "models/arima.h"
 #include "models/auto_model.h"
 #include "models/baseline.h"
 #include "models/decomposition.h"
@@ -43,6 +44,7 @@ Result<std::unique_ptr<Model>> MakeModel(std::string_view name, const ModelOptio
     last_value.seasonal_periods = {1};
     return std::make_unique<SeasonalNaiveModel>(last_value, "naive");
   }
+  if (name == "arima") return std::make_unique<ArimaModel>(options);
   if (name == "ets") return std::make_unique<EtsModel>(options);
   if (name == "mstl") return std::make_unique<DecompositionModel>(options);
   std::string known;
@@ -52,7 +54,7 @@ Result<std::unique_ptr<Model>> MakeModel(std::string_view name, const ModelOptio
 }
 
 const std::vector<std::string>& ModelNames() {
-  static const std::vector<std::string> kNames{"auto", "baseline", "ets", "mstl", "naive", "seasonal_naive"};
+  static const std::vector<std::string> kNames{"arima", "auto", "baseline", "ets", "mstl", "naive", "seasonal_naive"};
   return kNames;
 }
 

@@ -19,7 +19,11 @@
 #include <string>
 #include <thread>
 
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+
+#include "externalscaler.grpc.pb.h"
+#include "support/process_util.h"
 
 #include "fake_http_server.h"
 #include "io/http_client.h"
@@ -295,6 +299,61 @@ TEST_F(PrometheusIntegrationTest, StoppedPrometheusFailsFastThenRecovers) {
   }
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_FALSE(source->circuit_open());
+}
+
+// The whole product against the real Prometheus: the binary forecasts from it, KEDA
+// gets replicas; Prometheus dies: the last snapshot keeps serving until it is stale,
+// then KEDA is told UNAVAILABLE (its fallback engages); Prometheus returns: recovery.
+TEST_F(PrometheusIntegrationTest, TheBinaryServesForecastsFallsBackAndRecovers) {
+  using kedastral::testing::Child;
+  using kedastral::testing::HttpGet;
+  using kedastral::testing::WaitFor;
+  const int http_port = kedastral::testing::FreeLoopbackPort();
+  const int grpc_port = kedastral::testing::FreeLoopbackPort();
+  const fs::path cfg = dir_ / "kedastral.yaml";
+  std::ofstream(cfg) << "server: {http: 127.0.0.1:" << http_port << ", grpc: 127.0.0.1:" << grpc_port
+                     << "}\nlog: {level: info, format: text}\n"
+                     << "sources: {prom: {type: prometheus, url: '" << Url()
+                     << "', timeout: 1s, retries: 0, circuitBreakerFailures: 2, "
+                        "circuitBreakerCooldown: 500ms}}\n"
+                     << "workloads:\n  - {name: api, source: prom, query: kedastral_it_load, "
+                        "step: 10s, window: 2h, horizon: 5m, interval: 1s, staleAfter: 4s, "
+                        "leadTime: 1m, model: seasonal_naive, capacity: {targetPerPod: 100}}\n";
+  Child server({KEDASTRAL_BINARY, "serve", "--config", cfg.string()},
+               (dir_ / "serve.log").string());
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port),
+                                     grpc::InsecureChannelCredentials());
+  auto get_metrics = [&](int64_t* value) {
+    auto stub = externalscaler::ExternalScaler::NewStub(channel);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + seconds(2));
+    externalscaler::GetMetricsRequest req;
+    (*req.mutable_scaledobjectref()->mutable_scalermetadata())["workload"] = "api";
+    externalscaler::GetMetricsResponse resp;
+    grpc::Status st = stub->GetMetrics(&ctx, req, &resp);
+    if (st.ok() && value != nullptr) *value = resp.metricvalues(0).metricvalue();
+    return st.error_code();
+  };
+
+  ASSERT_TRUE(WaitFor([&] { return get_metrics(nullptr) == grpc::StatusCode::OK; }, seconds(30)))
+      << server.Log() << HttpGet(http_port, "/forecast").body;
+  const auto current = HttpGet(http_port, "/forecast/current?workload=api");
+  EXPECT_EQ(current.status, 200);
+  EXPECT_NE(current.body.find("\"stepSeconds\":10"), std::string::npos) << current.body;
+  int64_t replicas = 0;
+  ASSERT_EQ(get_metrics(&replicas), grpc::StatusCode::OK);
+  EXPECT_GE(replicas, 1);
+
+  StopPrometheus();
+  EXPECT_TRUE(WaitFor([&] { return get_metrics(nullptr) == grpc::StatusCode::UNAVAILABLE; },
+                      seconds(20)))
+      << server.Log();
+  EXPECT_EQ(HttpGet(http_port, "/healthz").status, 200);  // degraded, never crashed
+
+  StartPrometheus();
+  EXPECT_TRUE(WaitFor([&] { return get_metrics(nullptr) == grpc::StatusCode::OK; }, seconds(30)))
+      << server.Log();
+  EXPECT_EQ(server.Kill(SIGTERM), 0);
 }
 
 }  // namespace

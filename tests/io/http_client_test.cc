@@ -19,7 +19,7 @@ using testing::FakeRequest;
 using testing::FakeResponse;
 using testing::RunToCompletion;
 using Headers = std::vector<std::pair<std::string, std::string>>;
-using GetResult = tl::expected<HttpResponse, HttpError>;
+using GetResult = tl::expected<HttpClientResponse, HttpError>;
 
 class HttpClientTest : public ::testing::Test {
  protected:

@@ -163,7 +163,7 @@ TEST_P(ForecastShapeTest, BurstyNearZeroSeriesGivesFiniteNonNegativeOutput) {
 }
 
 INSTANTIATE_TEST_SUITE_P(NewModels, ForecastShapeTest,
-                         ::testing::Values("ets", "mstl", "naive", "auto"),
+                         ::testing::Values("ets", "mstl", "naive", "auto", "arima"),
                          [](const auto& info) { return info.param; });
 
 // Coverage of p90 on white noise around a level, over many independent fits:
