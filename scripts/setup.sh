@@ -13,7 +13,7 @@ packages=(
   python3 python3-grpcio python3-grpc-tools curl
 )
 if [ "${1:-}" = "--test" ]; then
-  packages+=(prometheus redis-server chromium chromium-driver nghttp2-client wrk)
+  packages+=(prometheus redis-server chromium chromium-driver openssl nghttp2-client wrk)
 fi
 
 missing=()

@@ -83,7 +83,7 @@ ArimaSpec FitOrder(std::span<const double> w, ArimaSpec base, const Order& order
       Unpack(v, &trial);
       return ArimaCss(w, trial, nullptr);
     };
-    x = NelderMead(f, x0, lower, upper, warm ? 0.03 : 0.15, 1e-6, warm ? 30 * k : 80 * k).x;
+    x = NelderMead(f, x0, lower, upper, warm ? 0.03 : 0.15, 1e-5, warm ? 30 * k : 50 * k).x;
   }
   Unpack(x, &base);
   base.css = ArimaCss(w, base, nullptr);

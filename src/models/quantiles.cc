@@ -16,9 +16,6 @@ constexpr size_t kMaxOrigins = 256;
 constexpr size_t kMinOrigins = 8;
 // Pool adjacent steps until a step's quantile rests on this many errors.
 constexpr size_t kMinPooled = 40;
-// Window of the local volatility (Widening) and the most it may widen offsets.
-constexpr size_t kScalePoints = 60;
-constexpr double kMaxWiden = 3.0;
 
 // The ceil(level * (m + 1))-th smallest of sorted values (1-based), the largest
 // when that rank exceeds m. The "+1" makes the expected coverage of a new point
@@ -75,6 +72,12 @@ std::vector<std::vector<double>> EmpiricalOffsets(const HorizonErrors& errors, s
     if (pooled.empty()) continue;
     for (size_t l = 0; l < levels.size(); ++l) offsets[l][k] = ConformalQuantile(pooled, levels[l]);
   }
+  // Uncertainty does not shrink with the horizon: the errors of later steps come
+  // from fewer, more correlated trajectories within the scored stretch, and a dip
+  // in their quantile is sampling noise, not information.
+  for (auto& level : offsets) {
+    for (size_t k = 1; k < steps; ++k) level[k] = std::max(level[k], level[k - 1]);
+  }
   return offsets;
 }
 
@@ -100,36 +103,6 @@ HorizonErrors ErrorsOf(std::span<const double> values, size_t steps,
   }
   errors.mae = errors.count > 0 ? abs_sum / static_cast<double>(errors.count) : 0.0;
   return errors;
-}
-
-// Mean |one-step change| over the kScalePoints changes known before origin o;
-// `prefix[i]` = sum_{j=1..i} |y[j] - y[j-1]|.
-double LocalScale(const std::vector<double>& prefix, size_t o) {
-  const size_t last = std::min(o, prefix.size()) - 1;
-  const size_t first = last > kScalePoints ? last - kScalePoints : 0;
-  return last > first ? (prefix[last] - prefix[first]) / static_cast<double>(last - first) : 0;
-}
-
-// How much more volatile the series is just before origin n than it typically
-// was before the scoring origins: max(1, scale(n) / median scale(origins)),
-// capped at kMaxWiden. The scored errors come from the last few hours; when the
-// series has just turned volatile (a ramp, a level shift, a burst) they
-// under-state what follows, and the offsets are widened by this ratio. It never
-// narrows them, so calm stretches keep the plain conformal offsets.
-double Widening(std::span<const double> values, std::span<const size_t> origins) {
-  if (values.size() < 2 || origins.empty()) return 1.0;
-  std::vector<double> prefix(values.size(), 0.0);
-  for (size_t i = 1; i < values.size(); ++i) {
-    prefix[i] = prefix[i - 1] + std::abs(values[i] - values[i - 1]);
-  }
-  std::vector<double> scales;
-  scales.reserve(origins.size());
-  for (size_t o : origins) scales.push_back(LocalScale(prefix, o));
-  std::nth_element(scales.begin(), scales.begin() + static_cast<long>(scales.size() / 2), scales.end());
-  const double typical = scales[scales.size() / 2];
-  const double now = LocalScale(prefix, values.size());
-  if (!(typical > 0)) return 1.0;
-  return std::clamp(now / typical, 1.0, kMaxWiden);
 }
 
 }  // namespace
@@ -160,16 +133,11 @@ HorizonErrors RollingOriginErrors(const OriginForecaster& model, std::span<const
 
 std::vector<QuantileSeries> BuildQuantiles(std::vector<double>* p50, const HorizonErrors& errors,
                                            std::span<const double> values,
-                                           const std::vector<double>& levels, double widen) {
+                                           const std::vector<double>& levels) {
   const size_t steps = p50->size();
   const bool empirical = errors.origins >= kMinOrigins && errors.by_step.size() >= steps;
-  auto offsets =
+  const auto offsets =
       empirical ? EmpiricalOffsets(errors, steps, levels) : FallbackOffsets(values, steps, levels);
-  if (empirical) {
-    for (auto& level : offsets) {
-      for (double& o : level) o *= widen;
-    }
-  }
   std::vector<QuantileSeries> quantiles(levels.size());
   for (size_t l = 0; l < levels.size(); ++l) {
     quantiles[l].level = levels[l];
@@ -211,9 +179,7 @@ Forecast ForecastWithQuantiles(const OriginForecaster& model, const Series& hist
   const HorizonErrors errors =
       ErrorsOf(values, steps, std::span<const size_t>(origins).first(origins.size() - 1), all);
   forecast.p50.assign(all.end() - static_cast<long>(steps), all.end());
-  const double widen =
-      Widening(values, std::span<const size_t>(origins).first(origins.size() - 1));
-  forecast.quantiles = BuildQuantiles(&forecast.p50, errors, values, levels, widen);
+  forecast.quantiles = BuildQuantiles(&forecast.p50, errors, values, levels);
   return forecast;
 }
 

@@ -61,20 +61,18 @@ HorizonErrors RollingOriginErrors(const OriginForecaster& model, std::span<const
 // e_L(k) = Q_{2L-1}(|y[i] - y[i-1]|) * sqrt(k), the in-sample one-step spread
 // of the history grown like a random walk.
 //
-// Then p50 is clamped at 0, each quantile is raised to at least p50 and to at least
+// Empirical offsets are then made non-decreasing in k (e_L(k) = max over
+// j <= k): later steps rest on fewer, more correlated trajectories, and a dip in
+// their quantile is sampling noise. Then p50 is clamped at 0, each quantile is raised to at least p50 and to at least
 // the previous (lower) level, so levels are monotone and never negative.
 // `p50` is modified in place (clamped). `levels` ascending in (0.5, 1).
-// `widen` (>= 1) multiplies the empirical offsets; it does not apply to the fallback.
 std::vector<QuantileSeries> BuildQuantiles(std::vector<double>* p50, const HorizonErrors& errors,
                                            std::span<const double> values,
-                                           const std::vector<double>& levels, double widen = 1.0);
+                                           const std::vector<double>& levels);
 
 // The whole Predict path for a fitted OriginForecaster: scores it on its history
 // with PlanOrigins/RollingOriginErrors, forecasts from origin n and attaches
-// BuildQuantiles. The offsets are widened by max(1, s(n) / median s(o)) (at most
-// 3), s(o) the mean |one-step change| over the 60 points before origin o: the
-// series turning more volatile than during the scored stretch (a ramp, a level
-// shift) would otherwise be met with the calm stretch's narrow intervals. The Forecast starts at history.End() with history.step.
+// BuildQuantiles. The Forecast starts at history.End() with history.step.
 Forecast ForecastWithQuantiles(const OriginForecaster& model, const Series& history, size_t steps,
                                const std::vector<double>& levels);
 

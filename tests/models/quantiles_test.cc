@@ -92,12 +92,22 @@ TEST(BuildQuantilesTest, PoolsAdjacentStepsWhenSparse) {
   std::vector<double> p50{0, 0, 0};
   // 20 errors per step: step 2 pools steps 1..3 (60 errors, values 1..60).
   const auto q = BuildQuantiles(
-      &p50, Errors(20, {OneTo(20), std::vector<double>(20, 0), std::vector<double>(20, 0)}), {},
+      &p50, Errors(20, {std::vector<double>(20, 0), std::vector<double>(20, 0), OneTo(20)}), {},
       {0.9});
   std::vector<double> pooled = OneTo(20);
   pooled.resize(60, 0.0);
   std::sort(pooled.begin(), pooled.end());
   EXPECT_DOUBLE_EQ(q[0].values[1], pooled[static_cast<size_t>(std::ceil(0.9 * 61)) - 1]);
+}
+
+TEST(BuildQuantilesTest, OffsetsNeverShrinkWithTheHorizon) {
+  std::vector<double> p50{0, 0, 0};
+  // Step 2's errors are smaller than step 1's: its offset is raised to step 1's.
+  const auto q = BuildQuantiles(&p50,
+                                Errors(100, {std::vector<double>(100, 9), std::vector<double>(100, 4),
+                                             std::vector<double>(100, 12)}),
+                                {}, {0.9});
+  EXPECT_THAT(q[0].values, ElementsAre(9, 9, 12));
 }
 
 TEST(BuildQuantilesTest, KeepsLevelsMonotoneAndAboveP50) {
