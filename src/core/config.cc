@@ -163,7 +163,8 @@ class MapReader {
     }
     std::set<std::string> keys;
     for (auto it = map.node.begin(); it != map.node.end(); ++it) {
-      const YAML::Node& key = it->first;
+      // A copy: it->first lives in a temporary proxy that dies with this statement.
+      const YAML::Node key = it->first;
       if (!key.IsScalar()) {
         map_.Field("?", key, key.Mark())
             .Error("keys must be plain names, got " + std::string(KindOf(key)));

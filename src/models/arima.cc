@@ -51,7 +51,8 @@ std::vector<std::pair<size_t, double>> MaTerms(const ArimaSpec& s) {
   for (size_t j = 0; j < s.q; ++j) terms.emplace_back(j + 1, s.theta[j]);
   if (s.seasonal_q > 0 && s.period > 0) {
     terms.emplace_back(s.period, s.seasonal_theta);
-    for (size_t j = 0; j < s.q; ++j) terms.emplace_back(s.period + j + 1, s.theta[j] * s.seasonal_theta);
+    for (size_t j = 0; j < s.q; ++j)
+      terms.emplace_back(s.period + j + 1, s.theta[j] * s.seasonal_theta);
   }
   return terms;
 }
@@ -183,7 +184,8 @@ Result<void> ArimaModel::Fit(const Series& history) {
   }
   const size_t probe = std::min(z.size(), kFitPoints);
   size_t d = 0;
-  if (z.size() >= 8 && Lag1Autocorrelation(std::span<const double>(z).last(probe)) >= kDifferenceAcf) {
+  if (z.size() >= 8 &&
+      Lag1Autocorrelation(std::span<const double>(z).last(probe)) >= kDifferenceAcf) {
     d = 1;
   }
 
@@ -200,16 +202,17 @@ Result<void> ArimaModel::Fit(const Series& history) {
     w_[t] = v;
   }
   const std::span<const double> differenced = std::span<const double>(w_).subspan(lead_);
-  const size_t window_size =
-      std::min(differenced.size(), seasonal_d > 0 ? std::max(m + kSeasonalExtra, kFitPoints) : kFitPoints);
+  const size_t window_size = std::min(
+      differenced.size(), seasonal_d > 0 ? std::max(m + kSeasonalExtra, kFitPoints) : kFitPoints);
   const std::span<const double> window = differenced.last(window_size);
   base.mu = 0;
   if (d + seasonal_d <= 1 && !window.empty()) {
-    base.mu = std::accumulate(window.begin(), window.end(), 0.0) / static_cast<double>(window.size());
+    base.mu =
+        std::accumulate(window.begin(), window.end(), 0.0) / static_cast<double>(window.size());
   }
 
-  const bool same_differencing = has_spec_ && spec_.d == d && spec_.seasonal_d == seasonal_d &&
-                                 spec_.period == base.period;
+  const bool same_differencing =
+      has_spec_ && spec_.d == d && spec_.seasonal_d == seasonal_d && spec_.period == base.period;
   std::vector<double> raw;
   if (same_differencing && fits_since_selection_ + 1 < kReselectEvery) {
     spec_ = FitOrder(window, base, Order{spec_.p, spec_.q, spec_.seasonal_q}, raw_, true, &raw);
@@ -220,7 +223,8 @@ Result<void> ArimaModel::Fit(const Series& history) {
     // model's form): without it the forecast carries last season's noise over,
     // and dropping the Q = 0 half of the grid halves the cold search's cost.
     for (size_t sq = seasonal_d; sq <= seasonal_d; ++sq) {
-      for (const auto& [p, q] : {std::pair<size_t, size_t>{0, 0}, {1, 0}, {2, 0}, {0, 1}, {1, 1}, {2, 1}}) {
+      for (const auto& [p, q] :
+           {std::pair<size_t, size_t>{0, 0}, {1, 0}, {2, 0}, {0, 1}, {1, 1}, {2, 1}}) {
         // Keep at least 4 points per coefficient.
         if (4 * (p + q + sq + 1) <= window.size()) grid.push_back(Order{p, q, sq});
       }

@@ -26,8 +26,8 @@ struct ArimaSpec {
   std::vector<double> phi, theta;         // sizes p, q
   double seasonal_theta = 0;              // Theta
   double mu = 0;
-  double css = 0;   // conditional sum of squares over the fit window
-  double aic = 0;   // n log(css / n) + 2 (p + q + Q + 1) over the fit window
+  double css = 0;  // conditional sum of squares over the fit window
+  double aic = 0;  // n log(css / n) + 2 (p + q + Q + 1) over the fit window
 };
 
 // Maps partial autocorrelations r (each in (-1, 1)) to the coefficients phi of a
@@ -51,12 +51,13 @@ double ArimaCss(std::span<const double> w, const ArimaSpec& spec, std::vector<do
 // and the autocorrelation at lag m of the detrended series (SeasonalAutocorrelation)
 // is >= 0.5, i.e. seasonal differencing does not add variance; then d = 1 when the
 // lag-1 autocorrelation of the (seasonally differenced) series is >= 0.95.
-// Orders: every (p, q) in {0, 1, 2} x {0, 1} except (0, 0) plus ARIMA(0,d,0),
-// each with Q in {0, 1} when D = 1; the lowest AIC wins. Coefficients are
-// parameterised by partial autocorrelations in [-0.98, 0.98] (stationary AR,
-// invertible MA) and fitted by Nelder-Mead.
+// Orders: (p, q) in {0, 1, 2} x {0, 1}, with Q = D (a seasonal difference always
+// comes with its seasonal MA term, the airline form); the lowest AIC wins.
+// Coefficients are parameterised by partial autocorrelations in [-0.98, 0.98]
+// (stationary AR, invertible MA) and fitted by Nelder-Mead.
 //
-// Cost: the fit window is the last min(n', max(m + 360, 1440)) points of the
+// Cost: the fit window is the last min(n', 1440) points (min(n', max(m + 360,
+// 1440)) with a seasonal difference) of the
 // differenced series (n' of them), not the whole history; residuals and
 // forecasts then run over the whole history. The order is re-selected every
 // 10th fit (or when the differencing changes); fits in between refit the chosen

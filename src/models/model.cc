@@ -54,7 +54,8 @@ Result<std::unique_ptr<Model>> MakeModel(std::string_view name, const ModelOptio
 }
 
 const std::vector<std::string>& ModelNames() {
-  static const std::vector<std::string> kNames{"arima", "auto", "baseline", "ets", "mstl", "naive", "seasonal_naive"};
+  static const std::vector<std::string> kNames{"arima", "auto",  "baseline",      "ets",
+                                               "mstl",  "naive", "seasonal_naive"};
   return kNames;
 }
 

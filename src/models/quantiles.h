@@ -32,7 +32,7 @@ class OriginForecaster {
 
 // Origins used to score `steps`-ahead forecasts on a history of `n` points:
 // ascending, all in [min_origin, n - 1], the newest at n - 1. They are dense
-// over the last max(4 * steps, 96) points (strided when that would exceed 256
+// over the last max(6 * steps, 96) points (strided when that would exceed 256
 // origins), so the recent error behaviour is measured with many samples per step.
 // Empty when n - 1 < min_origin.
 std::vector<size_t> PlanOrigins(size_t n, size_t steps, size_t min_origin);
@@ -63,9 +63,9 @@ HorizonErrors RollingOriginErrors(const OriginForecaster& model, std::span<const
 //
 // Empirical offsets are then made non-decreasing in k (e_L(k) = max over
 // j <= k): later steps rest on fewer, more correlated trajectories, and a dip in
-// their quantile is sampling noise. Then p50 is clamped at 0, each quantile is raised to at least p50 and to at least
-// the previous (lower) level, so levels are monotone and never negative.
-// `p50` is modified in place (clamped). `levels` ascending in (0.5, 1).
+// their quantile is sampling noise. Then p50 is clamped at 0, each quantile is raised to at least
+// p50 and to at least the previous (lower) level, so levels are monotone and never negative. `p50`
+// is modified in place (clamped). `levels` ascending in (0.5, 1).
 std::vector<QuantileSeries> BuildQuantiles(std::vector<double>* p50, const HorizonErrors& errors,
                                            std::span<const double> values,
                                            const std::vector<double>& levels);

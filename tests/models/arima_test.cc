@@ -1,11 +1,12 @@
 // ARIMA on synthetic series with known structure: coefficient recovery,
 // differencing undone in the forecast, seasonal differencing.
+#include "models/arima.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cmath>
 
-#include "models/arima.h"
 #include "test_series.h"
 
 namespace kedastral::models {
@@ -48,7 +49,8 @@ TEST(ArimaHelpersTest, CssIsZeroForAnExactAr1Path) {
 TEST(ArimaModelTest, RecoversAr1Coefficient) {
   Noise noise(1, 7);
   double x = 0;
-  const Series s = MakeSeries(minutes(1), 3000, [&](size_t) { return 50 + (x = 0.6 * x + noise()); });
+  const Series s =
+      MakeSeries(minutes(1), 3000, [&](size_t) { return 50 + (x = 0.6 * x + noise()); });
   ArimaModel model({});
   ASSERT_TRUE(model.Fit(s).has_value());
   const ArimaSpec& spec = model.spec();
@@ -61,7 +63,8 @@ TEST(ArimaModelTest, RecoversAr1Coefficient) {
 
 TEST(ArimaModelTest, ExtrapolatesLinearTrendThroughDifferencing) {
   Noise noise(0.5, 3);
-  const Series s = MakeSeries(minutes(1), 2000, [&](size_t i) { return 10 + 0.2 * static_cast<double>(i) + noise(); });
+  const Series s = MakeSeries(
+      minutes(1), 2000, [&](size_t i) { return 10 + 0.2 * static_cast<double>(i) + noise(); });
   ArimaModel model({});
   ASSERT_TRUE(model.Fit(s).has_value());
   EXPECT_EQ(model.spec().d, 1u);
@@ -85,14 +88,16 @@ TEST(ArimaModelTest, SeasonalSeriesUsesSeasonalDifferencing) {
   auto f = model.Predict(72);  // six hours: a quarter of the cycle
   ASSERT_TRUE(f.has_value());
   double abs_error = 0;
-  for (size_t k = 0; k < 72; ++k) abs_error += std::abs(f->p50[k] - DailySine(5 * kDay + k, kDay, 100, 40));
+  for (size_t k = 0; k < 72; ++k)
+    abs_error += std::abs(f->p50[k] - DailySine(5 * kDay + k, kDay, 100, 40));
   EXPECT_LT(abs_error / 72, 3.0);
 }
 
 TEST(ArimaModelTest, RefitKeepsTheSelectedOrder) {
   Noise noise(1, 5);
   double x = 0;
-  const Series s = MakeSeries(minutes(1), 2000, [&](size_t) { return 20 + (x = 0.5 * x + noise()); });
+  const Series s =
+      MakeSeries(minutes(1), 2000, [&](size_t) { return 20 + (x = 0.5 * x + noise()); });
   ArimaModel model({});
   ASSERT_TRUE(model.Fit(s).has_value());
   const ArimaSpec first = model.spec();

@@ -73,7 +73,8 @@ Series Spiky(size_t n, unsigned seed) {
 // --- Factory ---------------------------------------------------------------
 
 TEST(MakeModelTest, ListsItsNames) {
-  EXPECT_THAT(ModelNames(), ElementsAre("arima", "auto", "baseline", "ets", "mstl", "naive", "seasonal_naive"));
+  EXPECT_THAT(ModelNames(),
+              ElementsAre("arima", "auto", "baseline", "ets", "mstl", "naive", "seasonal_naive"));
 }
 
 // core/config.cc keeps its own copy of the names (core cannot depend on models).

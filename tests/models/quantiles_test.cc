@@ -39,8 +39,8 @@ class OriginEcho : public OriginForecaster {
 
 TEST(PlanOriginsTest, EndsAtNewestPointAndIsDenseOverRecentRegion) {
   const auto origins = PlanOrigins(10000, 30, 1440);
-  ASSERT_EQ(origins.size(), 120u);  // max(4 * 30, 96) points, stride 1
-  EXPECT_EQ(origins.front(), 10000u - 120);
+  ASSERT_EQ(origins.size(), 180u);  // max(6 * 30, 96) points, stride 1
+  EXPECT_EQ(origins.front(), 10000u - 180);
   EXPECT_EQ(origins.back(), 9999u);
 }
 
@@ -59,7 +59,7 @@ TEST(PlanOriginsTest, StridesLongHorizonsToBoundTheCost) {
   const auto origins = PlanOrigins(100000, 1000, 1);
   EXPECT_LE(origins.size(), 256u);
   EXPECT_EQ(origins.back(), 99999u);
-  EXPECT_EQ(origins[1] - origins[0], 16u);  // ceil(4000 / 256)
+  EXPECT_EQ(origins[1] - origins[0], 24u);  // ceil(6000 / 256)
 }
 
 TEST(RollingOriginErrorsTest, ScoresEachStepAgainstLaterActuals) {
@@ -103,10 +103,11 @@ TEST(BuildQuantilesTest, PoolsAdjacentStepsWhenSparse) {
 TEST(BuildQuantilesTest, OffsetsNeverShrinkWithTheHorizon) {
   std::vector<double> p50{0, 0, 0};
   // Step 2's errors are smaller than step 1's: its offset is raised to step 1's.
-  const auto q = BuildQuantiles(&p50,
-                                Errors(100, {std::vector<double>(100, 9), std::vector<double>(100, 4),
-                                             std::vector<double>(100, 12)}),
-                                {}, {0.9});
+  const auto q =
+      BuildQuantiles(&p50,
+                     Errors(100, {std::vector<double>(100, 9), std::vector<double>(100, 4),
+                                  std::vector<double>(100, 12)}),
+                     {}, {0.9});
   EXPECT_THAT(q[0].values, ElementsAre(9, 9, 12));
 }
 
