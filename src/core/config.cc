@@ -18,6 +18,7 @@
 #include <system_error>
 #include <tuple>
 #include <utility>
+#include "core/file.h"
 
 namespace kedastral {
 namespace {
@@ -999,18 +1000,10 @@ Result<Config> ParseConfig(std::string_view yaml, const std::string& name,
 }
 
 Result<Config> LoadConfig(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return Fail(Error::Io(path + ": is a directory"));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    return Fail(Error::Io(path + ": " + std::generic_category().message(err != 0 ? err : EIO)));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Fail(Error::Io(path + ": read failed"));
+  auto text = ReadFile(path);
+  if (!text) return Fail(text.error());
   const std::string base_dir = std::filesystem::path(path).parent_path().string();
-  auto config = ParseConfig(text.str(), path, base_dir);
+  auto config = ParseConfig(*text, path, base_dir);
   if (config) config->path = path;
   return config;
 }

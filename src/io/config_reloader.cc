@@ -20,6 +20,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/file.h"
 #include "core/log.h"
 
 namespace kedastral::io {
@@ -48,19 +49,6 @@ FileIdentity Identify(const std::string& path) {
   return {st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
 }
 
-Result<std::string> ReadWhole(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return Fail(Error::Io(path + ": is a directory"));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    return Fail(Error::Io(path + ": " + std::generic_category().message(err != 0 ? err : EIO)));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Fail(Error::Io(path + ": read failed"));
-  return text.str();
-}
 
 }  // namespace
 
@@ -171,7 +159,7 @@ class ConfigReloader::Impl : public std::enable_shared_from_this<Impl> {
     last_success_time_.Set(UnixSeconds());
     // The file as it was when the running config was loaded from it (close enough: read
     // right after). A change made in between is seen by the first poll.
-    if (auto text = ReadWhole(path_)) last_text_ = std::move(*text);
+    if (auto text = ReadFile(path_)) last_text_ = std::move(*text);
     identity_ = Identify(path_);
   }
 
@@ -194,7 +182,7 @@ class ConfigReloader::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   bool ReloadNow(std::string_view trigger, bool only_if_changed) {
-    auto text = ReadWhole(path_);
+    auto text = ReadFile(path_);
     identity_ = Identify(path_);
     if (text && only_if_changed && *text == last_text_) return false;
     Result<Config> next = Fail(Error::Io(""));
