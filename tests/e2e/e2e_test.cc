@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 
 #include "externalscaler.grpc.pb.h"
+#include "support/process_util.h"
 
 extern char** environ;
 
@@ -34,60 +35,11 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
-// A port that was free a moment ago (the kernel picks it).
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+using testing::HttpReply;
 
-struct HttpReply {
-  int status = 0;
-  std::string headers;
-  std::string body;
-};
-
-// A minimal HTTP/1.1 client (one request per connection) so the test depends on
-// nothing of the server's own stack.
+int FreePort() { return testing::FreeLoopbackPort(); }
 HttpReply Http(int port, const std::string& method, const std::string& target) {
-  HttpReply reply;
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return reply;
-  }
-  const std::string req = method + " " + target +
-                          " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-                          "Content-Length: 0\r\n\r\n";
-  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string raw;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    raw.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  const size_t sp = raw.find(' ');
-  const size_t end = raw.find("\r\n\r\n");
-  if (sp == std::string::npos || end == std::string::npos) return reply;
-  reply.status = std::atoi(raw.c_str() + sp + 1);
-  reply.headers = raw.substr(0, end);
-  reply.body = raw.substr(end + 4);
-  return reply;
+  return testing::HttpRequest(port, method, target);
 }
 
 json::value Json(const HttpReply& r) {

@@ -29,6 +29,8 @@
 #include <string>
 #include <thread>
 
+#include "support/process_util.h"
+
 extern char** environ;
 
 namespace kedastral {
@@ -44,55 +46,10 @@ using std::chrono::seconds;
 // fallback polls every 5 s).
 constexpr auto kReloadDeadline = seconds(20);
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+using testing::HttpReply;
 
-struct HttpReply {
-  int status = 0;
-  std::string body;
-};
-
-// One GET per connection, with nothing of the server's own stack.
-HttpReply Get(int port, const std::string& target) {
-  HttpReply reply;
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return reply;
-  }
-  const std::string req =
-      "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string raw;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    raw.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  const size_t sp = raw.find(' ');
-  const size_t end = raw.find("\r\n\r\n");
-  if (sp == std::string::npos || end == std::string::npos) return reply;
-  reply.status = std::atoi(raw.c_str() + sp + 1);
-  reply.body = raw.substr(end + 4);
-  return reply;
-}
+int FreePort() { return testing::FreeLoopbackPort(); }
+HttpReply Get(int port, const std::string& target) { return testing::HttpGet(port, target); }
 
 // Polls `done` until it holds or the deadline passes.
 bool WaitFor(const std::function<bool()>& done, Clock::duration within = kReloadDeadline) {

@@ -39,12 +39,13 @@ inline int FreeLoopbackPort() {
 }
 
 struct HttpReply {
-  int status = 0;  // 0 when nothing answered
+  int status = 0;       // 0 when nothing answered
+  std::string headers;  // the status line and header lines
   std::string body;
 };
 
-// One GET on a fresh connection, with a 5 s receive timeout.
-inline HttpReply HttpGet(int port, const std::string& target) {
+// One request on a fresh connection (Connection: close), with a 5 s receive timeout.
+inline HttpReply HttpRequest(int port, const std::string& method, const std::string& target) {
   HttpReply reply;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   timeval tv{5, 0};
@@ -57,7 +58,9 @@ inline HttpReply HttpGet(int port, const std::string& target) {
     ::close(fd);
     return reply;
   }
-  const std::string req = "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  const std::string req = method + " " + target +
+                          " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                          "Content-Length: 0\r\n\r\n";
   ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
   std::string raw;
   char buf[8192];
@@ -67,8 +70,13 @@ inline HttpReply HttpGet(int port, const std::string& target) {
   const size_t end = raw.find("\r\n\r\n");
   if (sp == std::string::npos || end == std::string::npos) return reply;
   reply.status = std::atoi(raw.c_str() + sp + 1);
+  reply.headers = raw.substr(0, end);
   reply.body = raw.substr(end + 4);
   return reply;
+}
+
+inline HttpReply HttpGet(int port, const std::string& target) {
+  return HttpRequest(port, "GET", target);
 }
 
 // Polls `done` every 50 ms until it holds or `limit` passes.

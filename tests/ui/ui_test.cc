@@ -24,6 +24,8 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "support/process_util.h"
+
 extern char** environ;
 
 namespace kedastral {
@@ -37,41 +39,12 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kChromium = "/usr/bin/chromium";
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+int FreePort() { return testing::FreeLoopbackPort(); }
 
-// GET over a plain socket (one request per connection): status and body.
+// Status and body of one GET.
 std::pair<int, std::string> HttpGet(int port, const std::string& target) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return {0, ""};
-  }
-  const std::string req =
-      "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string raw;
-  char buf[8192];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) raw.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  const size_t sp = raw.find(' '), end = raw.find("\r\n\r\n");
-  if (sp == std::string::npos || end == std::string::npos) return {0, ""};
-  return {std::atoi(raw.c_str() + sp + 1), raw.substr(end + 4)};
+  testing::HttpReply r = testing::HttpGet(port, target);
+  return {r.status, r.body};
 }
 
 std::string ReadFile(const fs::path& p) {
