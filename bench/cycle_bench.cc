@@ -219,6 +219,7 @@ int main(int argc, char** argv) {
   };
 
   std::vector<double> warm;
+  double warm_cpu_ms = 0;  // summed over warm rounds, per workload
   double cold = 0;
   long rss_cold = 0;
   const long n = static_cast<long>(workloads);
@@ -246,6 +247,7 @@ int main(int argc, char** argv) {
       rss_cold = rss;
     } else {
       warm.push_back(wall);
+      warm_cpu_ms += cpu_ms;
     }
   }
   if (probe.failed() > 0) std::printf("WARNING: %ld failed cycles\n", probe.failed());
@@ -264,7 +266,8 @@ int main(int argc, char** argv) {
   std::printf("summary: workloads=%zu model=%s window_days=%d threads=%u\n", workloads, model.c_str(),
               window_days, threads);
   std::printf("  cold cycle (full-window fetch + first fit): %.2f s\n", cold);
-  std::printf("  warm cycle: mean %.2f s, max %.2f s over %zu rounds\n", mean, worst, warm.size());
+  std::printf("  warm cycle: mean %.2f s, max %.2f s over %zu rounds; CPU %.3f ms per workload and cycle\n",
+              mean, worst, warm.size(), warm.empty() ? 0.0 : warm_cpu_ms / static_cast<double>(warm.size()));
   std::printf("  workloads with a forecast: %zu / %zu, failed cycles: %ld, points fetched: %zu\n",
               with_forecast, workloads, probe.failed(), source.points());
   std::printf("  VmRSS: start %.1f MiB, specs %.1f MiB, after cold %.1f MiB, end %.1f MiB, peak (VmHWM) %.1f MiB\n",
