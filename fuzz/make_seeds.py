@@ -122,7 +122,7 @@ write("fuzz_scaler_logic", "by_metadata",
                   [(0, "", "checkout"), (2, "", "3m"), (1, "", "m")]))
 write("fuzz_scaler_logic", "shadow", scaler_seed("batch", "", "", [(2, "", "0s")]))
 write("fuzz_scaler_logic", "long_lead",
-      scaler_seed("checkout", "", "", [(2, "", "9999999999999999ms")]))
+      scaler_seed("checkout", "", "", [(2, "", "9223372036854775807ms")]))
 write("fuzz_scaler_logic", "namespaced", scaler_seed("search", "shop", "", [(None, "team", "x")]))
 
 # --- Snapshots as peers publish them.
@@ -137,6 +137,9 @@ actuals { start_ms: 1799999970000 step_ms: 60000 values: [1, 1] }
 earlier_forecasts { generated_at_ms: 1799999940000 p50 { start_ms: 1799999940000 step_ms: 60000 values: [1] } }""",
     "error_only": """workload: "w" step_ms: 60000 last_error: "boom" last_error_at_ms: 1800000000000
 consecutive_failures: 2 sequence: 1""",
+    # Refused since the timestamp limits (UBSan finding in MaxReplicasInWindow).
+    "far_past": """workload: "w" step_ms: 60000 start_ms: -9223372036854775807
+generated_at_ms: -9223372036854775807 p50: [1] replicas: [1]""",
 }
 for name, text in SNAPSHOT_TEXT.items():
     data = subprocess.run(

@@ -12,8 +12,10 @@ int MaxReplicasInWindow(const Snapshot& s, TimePoint from, Duration lead) {
   // First step whose interval [start + k*step, start + (k+1)*step) ends after `from`.
   long first = 0;
   if (from > s.start) first = (from - s.start) / s.step;
-  // Last step that begins at or before from + lead.
-  const TimePoint to = from + lead;
+  // Last step that begins at or before from + lead. The sum saturates: lead may come
+  // from KEDA trigger metadata (leadTime), where any duration up to int64 ms parses.
+  const TimePoint to = from > TimePoint{} && lead > TimePoint::max() - from ? TimePoint::max()
+                                                                           : from + lead;
   if (to < s.start) return -1;
   long last = std::min(n - 1, static_cast<long>((to - s.start) / s.step));
   if (first >= n || first > last) return -1;

@@ -71,7 +71,7 @@ Result<CsvPoints> ReadCsvFile(const std::string& path, size_t max_points) {
   return ParseCsv(buf.str(), path, max_points);
 }
 
-Result<Series> ToRegularSeries(const CsvPoints& points) {
+Result<Series> ToRegularSeries(const CsvPoints& points, size_t max_points) {
   const size_t n = points.times.size();
   if (n < 2) return Fail(Error::InvalidArgument("need at least two points, have " + std::to_string(n)));
   std::map<long, size_t> spacing;
@@ -85,10 +85,22 @@ Result<Series> ToRegularSeries(const CsvPoints& points) {
   Series s;
   s.start = points.times.front();
   s.step = step;
-  const size_t grid = static_cast<size_t>((points.times.back() - s.start + step / 2) / step) + 1;
+  // Nearest grid index of t, rounding half up; `d + step / 2` could overflow for far-apart
+  // timestamps, so round on the remainder instead.
+  auto index = [&](TimePoint t) {
+    const Duration d = t - s.start;
+    const Duration rem = d % step;
+    return static_cast<size_t>(d / step) + (rem >= step - step / 2 ? 1 : 0);
+  };
+  const size_t grid = index(points.times.back()) + 1;
+  if (grid > max_points) {
+    return Fail(Error::InvalidArgument("a regular grid at the usual spacing of " +
+                                       std::to_string(step_ms) + " ms needs " + std::to_string(grid) +
+                                       " points, more than " + std::to_string(max_points)));
+  }
   s.values.assign(grid, std::nan(""));
   for (size_t i = 0; i < n; ++i) {
-    const size_t k = static_cast<size_t>((points.times[i] - s.start + step / 2) / step);
+    const size_t k = index(points.times[i]);
     s.values[std::min(k, grid - 1)] = points.values[i];
   }
   for (size_t k = 1; k < grid; ++k) {

@@ -27,7 +27,9 @@ Result<CsvPoints> ReadCsvFile(const std::string& path, size_t max_points = 5'000
 
 // Puts points on a regular grid whose step is the most common spacing between
 // consecutive points. Points off the grid are snapped to the nearest grid time;
-// missing grid points take the previous value. Needs at least two points.
-Result<Series> ToRegularSeries(const CsvPoints& points);
+// missing grid points take the previous value. Needs at least two points. Fails with
+// kInvalidArgument when the grid would have more than `max_points` points (a few
+// points far apart at a short spacing would otherwise ask for gigabytes).
+Result<Series> ToRegularSeries(const CsvPoints& points, size_t max_points = 5'000'000);
 
 }  // namespace kedastral::io

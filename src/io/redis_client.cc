@@ -237,7 +237,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     } else if (!step->last) {
       return;
     }
-    step->conn->PostEvent(step->generation, std::move(error), /*ready=*/error.empty());
+    // Decided before the call: argument evaluation order is unspecified, and clang moves
+    // `error` out before a later `error.empty()` would run.
+    const bool ready = error.empty();
+    step->conn->PostEvent(step->generation, std::move(error), ready);
   }
 
   static void OnConnect(const redisAsyncContext* ac, int status) {

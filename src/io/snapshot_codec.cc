@@ -25,7 +25,12 @@ bool AllFinite(const google::protobuf::RepeatedField<double>& values) {
   return true;
 }
 
+bool TimeInRange(int64_t ms) { return ms >= 0 && ms <= kMaxSnapshotTimeMs; }
+
 Result<Series> DecodeSeries(const v1::Series& in, std::string_view what) {
+  if (!TimeInRange(in.start_ms()) || in.step_ms() > kMaxSnapshotStepMs) {
+    return Fail(Error::Parse(std::string(what) + ": time or step out of range"));
+  }
   if (static_cast<size_t>(in.values_size()) > kMaxSnapshotSteps) {
     return Fail(Error::Parse(std::string(what) + ": too many points"));
   }
@@ -48,6 +53,10 @@ Result<void> CheckForecast(const v1::Snapshot& m) {
   if (m.workload().empty()) return Fail(Error::Parse("snapshot: empty workload"));
   if (m.step_ms() <= 0) return Fail(Error::Parse("snapshot: step must be positive"));
   if (m.horizon_ms() < 0) return Fail(Error::Parse("snapshot: negative horizon"));
+  if (!TimeInRange(m.generated_at_ms()) || !TimeInRange(m.start_ms()) ||
+      !TimeInRange(m.last_error_at_ms()) || m.step_ms() > kMaxSnapshotStepMs) {
+    return Fail(Error::Parse("snapshot: time or step out of range"));
+  }
   if (steps > kMaxSnapshotSteps) return Fail(Error::Parse("snapshot: too many steps"));
   if (static_cast<size_t>(m.quantiles_size()) > kMaxSnapshotQuantiles) {
     return Fail(Error::Parse("snapshot: too many quantiles"));
@@ -96,6 +105,9 @@ Result<void> DecodePageData(const v1::Snapshot& m, Snapshot& s) {
   if (!actuals) return Fail(actuals.error());
   s.actuals = std::move(*actuals);
   for (const auto& f : m.earlier_forecasts()) {
+    if (!TimeInRange(f.generated_at_ms())) {
+      return Fail(Error::Parse("snapshot earlier forecast: time out of range"));
+    }
     auto p50 = DecodeSeries(f.p50(), "snapshot earlier forecast");
     if (!p50) return Fail(p50.error());
     s.earlier_forecasts.push_back({At(f.generated_at_ms()), std::move(*p50)});

@@ -41,6 +41,14 @@ TEST(SnapshotTest, MaxReplicasPastTheEndIsMinusOne) {
   EXPECT_EQ(MaxReplicasInWindow(s, s.start + minutes(1), minutes(5)), 1);
 }
 
+// Found by fuzz_scaler_logic (UBSan): leadTime "9223372036854775807ms" in trigger
+// metadata overflowed from + lead, so the window wrapped to before the forecast.
+TEST(SnapshotTest, MaxReplicasWithTheLongestLeadCoversEveryLaterStep) {
+  Snapshot s = Plan({1, 7, 2});
+  EXPECT_EQ(MaxReplicasInWindow(s, s.start + seconds(30), Duration::max()), 7);
+  EXPECT_EQ(MaxReplicasInWindow(s, s.start + minutes(2), Duration::max()), 2);
+}
+
 TEST(SnapshotTest, ReplicasAtPicksTheContainingStep) {
   Snapshot s = Plan({5, 6, 7});
   EXPECT_EQ(ReplicasAt(s, s.start + seconds(90)), 6);

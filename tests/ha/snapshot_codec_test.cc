@@ -126,6 +126,28 @@ TEST(SnapshotCodecTest, RejectsNonPositiveStep) {
   EXPECT_FALSE(DecodeSnapshot(m.SerializeAsString()));
 }
 
+// Found by fuzz_snapshot_codec (UBSan): a payload with start_ms near INT64_MIN decoded,
+// and MaxReplicasInWindow then overflowed computing now - start on every request.
+TEST(SnapshotCodecTest, RejectsTimesBeforeTheEpochOrAfterYear9999) {
+  auto m = Parsed(EncodeSnapshot(Sample(), 1, "p"));
+  m.set_start_ms(-9'223'372'036'854'775'807);
+  EXPECT_FALSE(DecodeSnapshot(m.SerializeAsString()));
+  m = Parsed(EncodeSnapshot(Sample(), 1, "p"));
+  m.set_generated_at_ms(kMaxSnapshotTimeMs + 1);
+  EXPECT_FALSE(DecodeSnapshot(m.SerializeAsString()));
+  m = Parsed(EncodeSnapshot(Sample(), 1, "p"));
+  m.mutable_actuals()->set_start_ms(-1);
+  EXPECT_FALSE(DecodeSnapshot(m.SerializeAsString()));
+}
+
+TEST(SnapshotCodecTest, RejectsStepLongerThanAYear) {
+  auto m = Parsed(EncodeSnapshot(Sample(), 1, "p"));
+  m.set_step_ms(kMaxSnapshotStepMs + 1);
+  EXPECT_FALSE(DecodeSnapshot(m.SerializeAsString()));
+  m.set_step_ms(kMaxSnapshotStepMs);
+  EXPECT_TRUE(DecodeSnapshot(m.SerializeAsString()));
+}
+
 TEST(SnapshotCodecTest, RejectsUnorderedQuantileLevels) {
   auto m = Parsed(EncodeSnapshot(Sample(), 1, "p"));
   m.mutable_quantiles(1)->set_level(0.5);

@@ -63,5 +63,45 @@ TEST(CsvTest, RegularSeriesNeedsTwoPoints) {
   EXPECT_FALSE(ToRegularSeries(*p));
 }
 
+// Found by fuzz_csv: two points 2 s apart and one 13 years earlier made the grid
+// 214 million points (1.7 GB) instead of an error.
+TEST(CsvTest, RegularSeriesRefusesAGridBeyondTheLimit) {
+  auto p = ParseCsv("1200000090,1\n1629000060,2.5\n1629000062,3\n", "x.csv");
+  ASSERT_TRUE(p);
+  auto s = ToRegularSeries(*p);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(s.error().message.find("more than 5000000"), std::string::npos) << s.error().message;
+}
+
+// Found by fuzz_csv (UBSan): two points 258 million years apart overflowed the
+// rounding `span + step / 2` in milliseconds.
+TEST(CsvTest, RegularSeriesOfFarApartPointsDoesNotOverflow) {
+  auto p = ParseCsv("0,1\n8162590000600062,2\n", "x.csv");
+  ASSERT_TRUE(p) << p.error().message;
+  auto s = ToRegularSeries(*p);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->step, std::chrono::seconds(8162590000600062));
+  EXPECT_EQ(s->values, (std::vector<double>{1, 2}));
+}
+
+TEST(CsvTest, RegularSeriesSnapsHalfwayPointsUp) {
+  // Step 60 s; 1700000090 lies halfway between grid times 60 and 120 s in: it goes to 120.
+  auto p = ParseCsv("1700000000,1\n1700000060,2\n1700000090,3\n1700000180,4\n1700000240,5\n", "x.csv");
+  ASSERT_TRUE(p);
+  auto s = ToRegularSeries(*p);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->values, (std::vector<double>{1, 2, 3, 4, 5}));
+}
+
+TEST(CsvTest, RegularSeriesAcceptsAGridAtTheLimit) {
+  auto p = ParseCsv("1700000000,1\n1700000060,2\n1700000240,5\n", "x.csv");
+  ASSERT_TRUE(p);
+  auto exact = ToRegularSeries(*p, 5);
+  ASSERT_TRUE(exact) << exact.error().message;
+  EXPECT_EQ(exact->values.size(), 5u);
+  EXPECT_FALSE(ToRegularSeries(*p, 4));
+}
+
 }  // namespace
 }  // namespace kedastral::io
