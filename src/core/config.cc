@@ -265,10 +265,12 @@ std::optional<bool> ReadBool(const Cursor& c) {
   return std::nullopt;
 }
 
-std::optional<int> ReadInt(const Cursor& c) {
+// A whole number of type T; out-of-range and malformed values are errors at c.
+template <class T>
+std::optional<T> ReadWhole(const Cursor& c) {
   auto text = ReadScalar(c, "a whole number");
   if (!text) return std::nullopt;
-  int value = 0;
+  T value = 0;
   const char* end = text->data() + text->size();
   const auto [ptr, ec] = std::from_chars(text->data(), end, value);
   if (ec == std::errc::result_out_of_range) {
@@ -282,22 +284,8 @@ std::optional<int> ReadInt(const Cursor& c) {
   return value;
 }
 
-std::optional<long> ReadLong(const Cursor& c) {
-  auto text = ReadScalar(c, "a whole number");
-  if (!text) return std::nullopt;
-  long value = 0;
-  const char* end = text->data() + text->size();
-  const auto [ptr, ec] = std::from_chars(text->data(), end, value);
-  if (ec == std::errc::result_out_of_range) {
-    c.Error("\"" + *text + "\" is out of range");
-    return std::nullopt;
-  }
-  if (ec != std::errc() || ptr != end) {
-    c.Error("expected a whole number, got \"" + *text + "\"");
-    return std::nullopt;
-  }
-  return value;
-}
+std::optional<int> ReadInt(const Cursor& c) { return ReadWhole<int>(c); }
+std::optional<long> ReadLong(const Cursor& c) { return ReadWhole<long>(c); }
 
 std::optional<double> ReadNumber(const Cursor& c) {
   auto text = ReadScalar(c, "a number");
